@@ -1,0 +1,102 @@
+"""Storytime: every caregiver at storytime shares at once, from their phone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from storytime import config as config_module
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> str:
+    """Find templates/ or static/: inside the package in a wheel, beside it in a checkout."""
+    packaged = PACKAGE_DIR / name
+    return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / name)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure a Storytime application."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "STORYTIME_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=_asset_dir("templates"),
+        static_folder=_asset_dir("static"),
+    )
+    config_module.load(app, test_config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+
+    if app.config["AUTO_MIGRATE"]:
+        from storytime.database import upgrade_database
+
+        upgrade_database(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension to the app."""
+    from storytime import database, extensions, live, security
+    from storytime.auth import tokens
+
+    database.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True
+    )
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    extensions.babel.init_app(
+        app,
+        locale_selector=extensions.select_locale,
+        timezone_selector=extensions.select_timezone,
+    )
+    extensions.limiter.init_app(app)
+    tokens.init_app(app)
+    security.init_app(app)
+    live.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per feature."""
+    from storytime.admin import bp as admin_bp
+    from storytime.api import bp as api_bp
+    from storytime.auth import bp as auth_bp
+    from storytime.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render errors as pages, or as JSON under /api/."""
+    from storytime import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the operator commands to `flask --app storytime`."""
+    from storytime import cli
+
+    cli.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Add filters and globals that every template uses."""
+    from storytime import templating
+
+    templating.init_app(app)

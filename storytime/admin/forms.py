@@ -1,0 +1,85 @@
+"""Forms for the admin pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from storytime.admin.service import SLUG_PATTERN, find_branch, find_user, slugify
+from storytime.auth.forms import PasswordFields
+from storytime.extensions import db
+from storytime.models import ROLES, Branch
+
+ROLE_LABELS = {
+    "librarian": _l("Librarian: runs storytimes at their branch"),
+    "coordinator": _l("Coordinator: reviews and runs storytimes at every branch"),
+    "admin": _l("Admin: also manages staff, branches and settings"),
+}
+
+
+class BranchForm(FlaskForm):
+    name = StringField(_l("Branch name"), validators=[DataRequired(), Length(max=120)])
+    slug = StringField(
+        _l("Short name for links (optional)"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("Used in the branch's permanent QR link, e.g. /b/central."),
+    )
+
+    def validate_name(self, field):
+        if db.session.execute(db.select(Branch).where(Branch.name == field.data.strip())).first():
+            raise ValidationError(_l("A branch with this name already exists."))
+
+    def validate_slug(self, field):
+        slug = (field.data or slugify(self.name.data or "")).strip().lower()
+        if not SLUG_PATTERN.match(slug):
+            raise ValidationError(_l("Use lowercase letters, digits and single hyphens."))
+        if find_branch(slug) is not None:
+            raise ValidationError(_l("This short name is taken."))
+
+
+class StaffForm(FlaskForm, PasswordFields):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+    )
+    branch = SelectField(_l("Branch"), coerce=int, validate_choice=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        branches = db.session.execute(
+            db.select(Branch).where(Branch.active).order_by(Branch.name)
+        ).scalars()
+        self.branch.choices = [SelectChoice(0, _l("No branch"))] + [
+            SelectChoice(b.id, b.name) for b in branches
+        ]
+
+    def validate_email(self, field):
+        if find_user(field.data) is not None:
+            raise ValidationError(_l("An account with this email already exists."))
+
+    def validate_branch(self, field):
+        if self.role.data == "librarian" and not field.data:
+            raise ValidationError(_l("A librarian belongs to a branch."))
+
+
+class SettingsForm(FlaskForm):
+    library_name = StringField(_l("Library name"), validators=[DataRequired(), Length(max=120)])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=60)])
+    word_list = TextAreaField(
+        _l("Words that hold a share for the librarian"),
+        validators=[Length(max=10_000)],
+        description=_l(
+            "One word or phrase per line. A share containing one never goes on screen by itself."
+        ),
+    )
+
+    def validate_timezone(self, field):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(field.data.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError(_l("Unknown time zone, e.g. America/Toronto.")) from exc

@@ -1,0 +1,100 @@
+"""Admin pages: add and deactivate staff and branches, edit settings."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from storytime import settings
+from storytime.admin import bp
+from storytime.admin.forms import BranchForm, SettingsForm, StaffForm
+from storytime.admin.service import create_branch, create_user
+from storytime.auth.roles import admin_required
+from storytime.extensions import db
+from storytime.models import Branch, User
+
+
+@bp.route("/branches", methods=["GET", "POST"])
+@admin_required
+def branches():
+    """List branches and add one."""
+    form = BranchForm()
+    if form.validate_on_submit():
+        branch = create_branch(form.name.data, form.slug.data or None)
+        flash(_("Branch %(name)s added.", name=branch.name), "success")
+        return redirect(url_for("admin.branches"))
+    rows = db.session.execute(db.select(Branch).order_by(Branch.name)).scalars()
+    return render_template("admin/branches.html", form=form, branches=rows), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/branches/<int:branch_id>/active", methods=["POST"])
+@admin_required
+def toggle_branch(branch_id: int):
+    """Deactivate an active branch or reactivate an inactive one."""
+    branch = db.get_or_404(Branch, branch_id)
+    branch.active = not branch.active
+    db.session.commit()
+    message = _("%(name)s reactivated.") if branch.active else _("%(name)s deactivated.")
+    flash(message % {"name": branch.name}, "info")
+    return redirect(url_for("admin.branches"))
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@admin_required
+def staff():
+    """List staff accounts and add one."""
+    form = StaffForm()
+    if form.validate_on_submit():
+        branch = db.session.get(Branch, form.branch.data) if form.branch.data else None
+        user = create_user(
+            form.email.data,
+            form.role.data,
+            form.password.data,
+            branch_slug=branch.slug if branch else None,
+            display_name=form.display_name.data,
+        )
+        flash(_("Account for %(email)s added.", email=user.email), "success")
+        return redirect(url_for("admin.staff"))
+    users = db.session.execute(db.select(User).order_by(User.display_name)).scalars()
+    return render_template("admin/staff.html", form=form, users=users), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/staff/<int:user_id>/active", methods=["POST"])
+@admin_required
+def toggle_staff(user_id: int):
+    """Deactivate an account (it is signed out at once) or reactivate it."""
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        abort(400, description=_("You cannot deactivate your own account."))
+    user.active = not user.active
+    db.session.commit()
+    message = _("%(email)s reactivated.") if user.active else _("%(email)s deactivated.")
+    flash(message % {"email": user.email}, "info")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings_page():
+    """Edit the library's name, time zone and word list."""
+    form = SettingsForm()
+    if not form.is_submitted():
+        form.library_name.data = settings.library_name()
+        form.timezone.data = settings.timezone()
+        form.word_list.data = "\n".join(settings.word_list())
+    if form.validate_on_submit():
+        settings.save(
+            {
+                "LIBRARY_NAME": form.library_name.data.strip(),
+                "TIMEZONE": form.timezone.data.strip(),
+                "WORD_LIST": form.word_list.data.strip(),
+            }
+        )
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings_page"))
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,90 @@
+"""Creating branches and staff accounts, shared by the admin pages and the CLI."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from storytime.extensions import db
+from storytime.models import ROLES, Branch, User
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class StaffError(ValueError):
+    """A request to create or change staff or branches that cannot be done."""
+
+
+def slugify(text: str) -> str:
+    """Turn a branch name into a URL slug: "Rivière Branch" -> "riviere-branch"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
+
+
+def find_branch(slug: str) -> Branch | None:
+    """Return the branch with that slug, or None."""
+    return db.session.execute(
+        db.select(Branch).where(Branch.slug == slug.strip().lower())
+    ).scalar_one_or_none()
+
+
+def find_user(email: str) -> User | None:
+    """Return the account with that email (case-insensitive), or None."""
+    return db.session.execute(
+        db.select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+
+
+def create_branch(name: str, slug: str | None = None) -> Branch:
+    """Create a branch; raise StaffError if the name or slug is empty or taken."""
+    name = name.strip()
+    slug = (slug or slugify(name)).strip().lower()
+    if not name:
+        raise StaffError("A branch needs a name.")
+    if not SLUG_PATTERN.match(slug):
+        raise StaffError(f"'{slug}' is not a valid slug: use a-z, 0-9 and single hyphens.")
+    if find_branch(slug) is not None:
+        raise StaffError(f"A branch with the slug '{slug}' already exists.")
+    taken = db.session.execute(db.select(Branch).where(Branch.name == name)).first()
+    if taken is not None:
+        raise StaffError(f"A branch named '{name}' already exists.")
+    branch = Branch(name=name, slug=slug)
+    db.session.add(branch)
+    db.session.commit()
+    return branch
+
+
+def create_user(
+    email: str,
+    role: str,
+    password: str,
+    branch_slug: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Create a staff account; raise StaffError for a bad role, branch or taken email."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise StaffError(f"'{email}' is not an email address.")
+    if role not in ROLES:
+        raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
+    if find_user(email) is not None:
+        raise StaffError(f"An account for {email} already exists.")
+    branch = None
+    if branch_slug:
+        branch = find_branch(branch_slug)
+        if branch is None:
+            raise StaffError(f"No branch with the slug '{branch_slug}'.")
+    if role == "librarian" and branch is None:
+        raise StaffError("A librarian belongs to a branch: give one.")
+    if len(password) < 10:
+        raise StaffError("A password needs at least 10 characters.")
+    user = User(
+        email=email,
+        display_name=(display_name or email.split("@")[0]).strip(),
+        role=role,
+        branch=branch,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user

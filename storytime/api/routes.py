@@ -1,0 +1,22 @@
+"""API routes that belong to no single feature."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_login import current_user
+
+from storytime.api import bp
+from storytime.auth.roles import staff_required
+
+
+@bp.route("/me")
+@staff_required()
+def me():
+    """Return the signed-in staff account (useful to check a token)."""
+    return jsonify(
+        id=current_user.id,
+        email=current_user.email,
+        display_name=current_user.display_name,
+        role=current_user.role,
+        branch=current_user.branch.slug if current_user.branch else None,
+    )

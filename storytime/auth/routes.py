@@ -1,0 +1,105 @@
+"""Sign in, sign out, first-run setup and personal API tokens."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from storytime.auth import bp
+from storytime.auth.forms import LoginForm, SetupForm, TokenForm
+from storytime.auth.roles import staff_required
+from storytime.auth.setup import finish_setup, setup_token_valid
+from storytime.auth.tokens import create_token, revoke_token
+from storytime.extensions import db, limiter
+from storytime.models import ApiToken, User, now_utc
+
+
+def _login_email_key() -> str:
+    """Rate-limit key: the account being tried, so one address cannot walk many."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a same-site path to go to after login, or the staff home."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("5 per minute; 20 per hour", key_func=_login_email_key, methods=["POST"])
+def login():
+    """Sign a staff member in."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.execute(
+            db.select(User).where(User.email == form.email.data.strip().lower())
+        ).scalar_one_or_none()
+        if user is None or not user.check_password(form.password.data) or not user.active:
+            # One message for every failure, so the form does not reveal which emails exist.
+            form.password.errors.append(_("That email and password do not match an account."))
+        else:
+            user.last_login_at = now_utc()
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour")
+def setup(token: str):
+    """Let the first admin create their account through the one-time link."""
+    if not setup_token_valid(token):
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        user = finish_setup(form.email.data, form.display_name.data, form.password.data)
+        login_user(user)
+        flash(_("Welcome! Your admin account is ready."), "success")
+        return redirect(url_for("admin.branches"))
+    return render_template("auth/setup.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@staff_required()
+def tokens():
+    """List, create and revoke the signed-in account's API tokens."""
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = create_token(current_user, form.name.data.strip())
+    api_tokens = db.session.execute(
+        db.select(ApiToken)
+        .where(ApiToken.user_id == current_user.id)
+        .order_by(ApiToken.created_at.desc())
+    ).scalars()
+    return render_template("auth/tokens.html", form=form, tokens=api_tokens, new_token=new_token)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@staff_required()
+def revoke(token_id: int):
+    """Revoke one of the signed-in account's tokens."""
+    api_token = db.get_or_404(ApiToken, token_id)
+    if api_token.user_id != current_user.id:
+        abort(404)
+    revoke_token(api_token)
+    flash(_("Token revoked."), "info")
+    return redirect(url_for("auth.tokens"))

@@ -1,0 +1,57 @@
+"""First run: a one-time link that lets the first admin set a password."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app, url_for
+
+from storytime.extensions import db
+from storytime.models import Setting, User
+
+SETUP_KEY = "setup_token_hash"
+
+
+def staff_exists() -> bool:
+    """Return whether any staff account has been created."""
+    return db.session.execute(db.select(User.id).limit(1)).first() is not None
+
+
+def issue_setup_link() -> str | None:
+    """Return a fresh one-time setup URL while no staff account exists, else None.
+
+    Each call replaces the previous link, so only the newest printed one works.
+    """
+    if staff_exists():
+        return None
+    token = secrets.token_urlsafe(24)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    setting = db.session.get(Setting, SETUP_KEY) or Setting(key=SETUP_KEY)
+    setting.value = digest
+    db.session.add(setting)
+    db.session.commit()
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        return url_for("auth.setup", token=token, _external=True)
+
+
+def setup_token_valid(token: str) -> bool:
+    """Return whether the token is the live setup token and no staff exist yet."""
+    setting = db.session.get(Setting, SETUP_KEY)
+    if setting is None or not setting.value or staff_exists():
+        return False
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return hmac.compare_digest(digest, setting.value)
+
+
+def finish_setup(email: str, display_name: str, password: str) -> User:
+    """Create the first admin and kill the setup link."""
+    user = User(email=email.strip().lower(), display_name=display_name.strip(), role="admin")
+    user.set_password(password)
+    db.session.add(user)
+    setting = db.session.get(Setting, SETUP_KEY)
+    if setting is not None:
+        db.session.delete(setting)
+    db.session.commit()
+    return user

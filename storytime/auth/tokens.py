@@ -1,0 +1,87 @@
+"""Personal API tokens, accepted as `Authorization: Bearer …` on staff API routes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import Flask, g, request
+from sqlalchemy import update
+
+from storytime.extensions import db, login_manager
+from storytime.models import ApiToken, User, now_utc
+
+TOKEN_PREFIX = "st_"
+# Writing last_used_at on every call would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str = "") -> str:
+    """Create a token for the user and return it; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(token), prefix=token[:10]))
+    db.session.commit()
+    return token
+
+
+def revoke_token(api_token: ApiToken) -> None:
+    """Revoke a token at once; later calls with it get 401."""
+    api_token.revoked_at = now_utc()
+    db.session.commit()
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active user a live token belongs to, or None."""
+    api_token = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
+        return None
+    now = now_utc()
+    if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
+        db.session.execute(
+            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+        )
+        db.session.commit()
+    return api_token.user
+
+
+def bearer_token() -> str | None:
+    """Return the bearer token sent with this request, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def load_bearer_user() -> None:
+    """Resolve a bearer token before anything else looks at the request."""
+    g.bearer_sent = False
+    g.bearer_user = None
+    token = bearer_token()
+    if token is None:
+        return
+    g.bearer_sent = True
+    g.bearer_user = user_for_token(token)
+
+
+def init_app(app: Flask) -> None:
+    """Let Flask-Login accept session cookies and bearer tokens alike."""
+    app.before_request(load_bearer_user)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        if g.get("bearer_sent"):
+            return None  # a bearer call acts as its token's user, never the cookie's
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def load_user_from_request(_request: object) -> User | None:
+        return g.get("bearer_user")

@@ -1,0 +1,110 @@
+"""Operator commands: `flask --app storytime <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from storytime.admin.service import StaffError, create_branch, create_user, find_user
+from storytime.auth.setup import issue_setup_link
+from storytime.auth.tokens import create_token, revoke_token
+from storytime.database import upgrade_database
+from storytime.extensions import db
+from storytime.models import ROLES, ApiToken
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the tables, or upgrade an existing database to the newest schema."""
+    from flask import current_app
+
+    upgrade_database(current_app)
+    click.echo("Database is up to date.")
+    link = issue_setup_link()
+    if link:
+        click.echo(
+            f"No staff account yet. Open this one-time link to create the first admin:\n{link}"
+        )
+
+
+@click.command("setup-link")
+def setup_link_command() -> None:
+    """Print a fresh one-time link for creating the first admin (only while none exists)."""
+    link = issue_setup_link()
+    if link is None:
+        raise click.ClickException("Staff accounts exist already; sign in instead.")
+    click.echo(link)
+
+
+@click.command("create-branch")
+@click.argument("name")
+@click.option("--slug", help="Short name used in links, e.g. 'central'. Made from NAME if omitted.")
+def create_branch_command(name: str, slug: str | None) -> None:
+    """Create a branch."""
+    try:
+        branch = create_branch(name, slug)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created branch {branch.name} ({branch.slug}).")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--branch", "branch_slug", help="The branch's slug (required for librarians).")
+@click.option("--name", "display_name", help="Name shown to colleagues.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when omitted.",
+)
+def create_user_command(
+    email: str, role: str, branch_slug: str | None, display_name: str | None, password: str
+) -> None:
+    """Create a staff account."""
+    try:
+        user = create_user(email, role, password, branch_slug, display_name)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. 'calendar sync'.")
+def create_token_command(email: str, name: str) -> None:
+    """Print a new personal API token for EMAIL (shown once; only its hash is kept)."""
+    user = find_user(email)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active account for {email}.")
+    click.echo(create_token(user, name))
+
+
+@click.command("revoke-token")
+@click.argument("prefix")
+def revoke_token_command(prefix: str) -> None:
+    """Revoke the API token whose first characters are PREFIX (as listed on the tokens page)."""
+    matches = list(
+        db.session.execute(
+            db.select(ApiToken).where(ApiToken.prefix == prefix[:10], ApiToken.revoked_at.is_(None))
+        ).scalars()
+    )
+    if len(matches) != 1:
+        raise click.ClickException("No single live token starts with that prefix.")
+    revoke_token(matches[0])
+    click.echo(f"Revoked token {prefix[:10]}… of {matches[0].user.email}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (
+        init_db_command,
+        setup_link_command,
+        create_branch_command,
+        create_user_command,
+        create_token_command,
+        revoke_token_command,
+    ):
+        app.cli.add_command(command)

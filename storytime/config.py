@@ -1,0 +1,113 @@
+"""Configuration: defaults, then instance/config.py, then STORYTIME_* variables, then tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "STORYTIME_"
+SECRET_KEY_FILE = "secret_key"
+
+
+class Defaults:
+    """Settings for an embedded install: one process, SQLite in the instance folder."""
+
+    # Left empty on purpose: `load` fills it from the instance folder.
+    DATABASE_URL = ""
+    SECRET_KEY = ""
+    BASE_URL = "http://127.0.0.1:5000"
+    REDIS_URL = ""
+    AUTO_MIGRATE: bool | None = None  # None: upgrade at start on SQLite only
+    LIBRARY_NAME = "Our Library"
+    TIMEZONE = "UTC"
+    LANGUAGES = ["en", "es", "fr", "ar"]
+    BEHIND_PROXY = False
+    SHARE_MAX_LENGTH = 500
+    NAME_MAX_LENGTH = 40
+    MAX_CONTENT_LENGTH = 64 * 1024
+    WORD_LIST: list[str] = []
+    PURGE_AFTER_DAYS = 0  # 0 keeps everything; >0 purges personal text at start
+    STREAM_MAX_SECONDS = 300
+    STREAM_HEARTBEAT_SECONDS = 15
+    DISPLAY_FRAME_ANCESTORS = ""
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in security.py so bearer tokens can skip it
+    WTF_CSRF_TIME_LIMIT = 3600
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    BABEL_DEFAULT_LOCALE = "en"
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config in order of precedence and derive the settings that depend on it."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    _load_environment(app)
+    if test_config:
+        app.config.update(test_config)
+    _derive(app)
+
+
+def _load_environment(app: Flask) -> None:
+    """Read STORYTIME_* variables; JSON values (true, 30, [..]) are parsed like Flask does."""
+    app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    # Plain strings that JSON parsing must never turn into other types.
+    for key in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "REDIS_URL"):
+        value = os.environ.get(ENV_PREFIX + key)
+        if value is not None:
+            app.config[key] = value
+
+
+def _derive(app: Flask) -> None:
+    """Settle values that depend on others: database file, secret key, engine options."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'storytime.sqlite'}"
+    url = app.config["DATABASE_URL"]
+    if url.startswith("postgres://"):  # the form Heroku-style hosts hand out
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["IS_SQLITE"] = url.startswith("sqlite")
+    if app.config["AUTO_MIGRATE"] is None:
+        app.config["AUTO_MIGRATE"] = app.config["IS_SQLITE"]
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    app.config["SESSION_COOKIE_SECURE"] = app.config.get(
+        "SESSION_COOKIE_SECURE", app.config["BASE_URL"].startswith("https://")
+    )
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config["REDIS_URL"] and "RATELIMIT_STORAGE_URI" not in app.config:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Return the install's secret key, generating it once into the instance folder."""
+    key_file = instance / SECRET_KEY_FILE
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    # O_EXCL: when two workers start at once, only one key is ever written.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

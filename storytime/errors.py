@@ -1,0 +1,118 @@
+"""Error pages in the site's own look, and JSON errors under /api/."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from storytime.extensions import db
+
+TITLES = {
+    400: _l("That request did not make sense"),
+    401: _l("Please sign in"),
+    403: _l("This page is for other staff"),
+    404: _l("We could not find that page"),
+    405: _l("That action is not allowed here"),
+    409: _l("That clashes with something else"),
+    413: _l("That was too much to send at once"),
+    422: _l("Please check what you sent"),
+    429: _l("Slow down a little"),
+    500: _l("Something went wrong on our side"),
+}
+
+HINTS = {
+    400: _l("Please go back and try again."),
+    403: _l("Your account cannot open this page. Ask an admin if you need it."),
+    404: _l("Check the address, or type your storytime's code below."),
+    405: _l("Please go back and use the buttons on the page."),
+    413: _l("Please send a shorter message."),
+    429: _l("Too many tries in a short time. Wait a moment and try again."),
+    500: _l("It is not your fault. Please try again in a minute."),
+}
+
+
+def wants_json() -> bool:
+    """Return whether this request should get a JSON error rather than a page."""
+    return request.path.startswith("/api/")
+
+
+def error_response(code: int, message: str, error: str | None = None, **extra):
+    """Build the JSON error body `{"error": ..., "message": ...}` with a status code."""
+    body = {"error": error or slug_for(code), "message": message, **extra}
+    return jsonify(body), code
+
+
+def slug_for(code: int) -> str:
+    """Return a machine-readable error name for a status code."""
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        422: "invalid",
+        429: "rate_limited",
+        500: "server_error",
+    }.get(code, "error")
+
+
+def handle_http_error(exc: HTTPException):
+    """Render any HTTP error as JSON under /api/ or as a page elsewhere."""
+    code = exc.code or 500
+    if code >= 500:
+        db.session.rollback()
+    description = exc.description if exc.description != type(exc).description else None
+    if isinstance(exc, CSRFError):
+        description = str(_l("This form has expired. Please reload the page and try again."))
+    headers = {}
+    if code == 429:
+        retry_after = getattr(exc, "retry_after", None) or _retry_after_from(exc)
+        headers["Retry-After"] = str(retry_after)
+    if code == 405 and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if wants_json():
+        response, status = error_response(
+            code, description or str(TITLES.get(code, exc.name)), error=_csrf_or(exc, code)
+        )
+    else:
+        response = current_app.make_response(
+            render_template(
+                "errors/error.html",
+                code=code,
+                title=TITLES.get(code, exc.name),
+                message=description or HINTS.get(code, ""),
+            )
+        )
+        status = code
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _csrf_or(exc: HTTPException, code: int) -> str:
+    return "csrf_failed" if isinstance(exc, CSRFError) else slug_for(code)
+
+
+def _retry_after_from(exc: HTTPException) -> int:
+    """Seconds to wait, from Flask-Limiter's window, or one minute."""
+    limit = getattr(exc, "limit", None)
+    try:
+        return max(1, int(limit.limit.get_expiry()))
+    except AttributeError:
+        return 60
+
+
+def handle_unexpected(exc: Exception):
+    """Log an unexpected exception and answer with a 500 in the right shape."""
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

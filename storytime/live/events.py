@@ -1,0 +1,81 @@
+"""Append to a storytime's event log in the caller's transaction, ring after commit."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from storytime.extensions import db
+from storytime.models import Event, Share, Storytime
+
+TOUCHED_KEY = "storytime_touched"
+
+
+def record(
+    storytime_id: int,
+    type_: str,
+    *,
+    share: Share | None = None,
+    share_id: int | None = None,
+    public: bool,
+) -> Event:
+    """Append one event to the storytime's log, inside the current transaction.
+
+    Locking the storytime's row first makes event ids of one storytime commit
+    in increasing order, so a reader that saw id N will never later find a
+    smaller id appear (on PostgreSQL, sequence values are otherwise handed out
+    before commit order is known). On SQLite, BEGIN IMMEDIATE already
+    serialises writers.
+    """
+    db.session.execute(
+        db.select(Storytime.id).where(Storytime.id == storytime_id).with_for_update()
+    )
+    if share is not None and share.id is None:
+        db.session.flush()
+    entry = Event(
+        storytime_id=storytime_id,
+        type=type_,
+        share_id=share.id if share is not None else share_id,
+        public=public,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    db.session.execute(
+        update(Storytime).where(Storytime.id == storytime_id).values(last_event_id=entry.id)
+    )
+    db.session.info.setdefault(TOUCHED_KEY, set()).add(storytime_id)
+    return entry
+
+
+def events_after(storytime_id: int, after: int, *, public_only: bool, limit: int = 500):
+    """Return the storytime's events with id > after, oldest first."""
+    query = (
+        db.select(Event)
+        .where(Event.storytime_id == storytime_id, Event.id > after)
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    if public_only:
+        query = query.where(Event.public)
+    return list(db.session.execute(query).scalars())
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _ring_after_commit(session: Session) -> None:
+    """Wake the streams of every storytime whose log this commit grew."""
+    touched = session.info.pop(TOUCHED_KEY, None)
+    if not touched:
+        return
+    notifier = current_app.extensions.get("storytime_notifier")
+    if notifier is None:
+        return
+    for storytime_id in touched:
+        notifier.publish(storytime_id)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    """Nothing was written, so nobody needs waking."""
+    session.info.pop(TOUCHED_KEY, None)

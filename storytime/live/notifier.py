@@ -1,0 +1,143 @@
+"""Doorbells that wake waiting streams when a storytime's event log grows.
+
+The database is the source of truth; a notification only says "look again".
+In one process a condition per storytime is enough. With STORYTIME_REDIS_URL
+set, every process publishes to Redis and listens there too, so a share saved
+by one worker wakes the streams held by another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import defaultdict
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "storytime:events:"
+
+
+class LocalNotifier:
+    """Wake streams in this process. Each storytime has a generation counter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conditions: dict[int, threading.Condition] = {}
+        self._generations: defaultdict[int, int] = defaultdict(int)
+        self._waiters: defaultdict[int, int] = defaultdict(int)
+
+    def generation(self, storytime_id: int) -> int:
+        """Return the current generation; pass it to `wait` to miss nothing in between."""
+        with self._lock:
+            return self._generations[storytime_id]
+
+    def _condition(self, storytime_id: int) -> threading.Condition:
+        condition = self._conditions.get(storytime_id)
+        if condition is None:
+            condition = self._conditions[storytime_id] = threading.Condition(self._lock)
+        return condition
+
+    def notify(self, storytime_id: int) -> None:
+        """Ring the doorbell of one storytime in this process."""
+        with self._lock:
+            self._generations[storytime_id] += 1
+            condition = self._conditions.get(storytime_id)
+            if condition is not None:
+                condition.notify_all()
+
+    def wait(self, storytime_id: int, seen_generation: int, timeout: float) -> bool:
+        """Block until the generation moves past `seen_generation`; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            condition = self._condition(storytime_id)
+            self._waiters[storytime_id] += 1
+            try:
+                while self._generations[storytime_id] == seen_generation:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    condition.wait(remaining)
+                return True
+            finally:
+                self._waiters[storytime_id] -= 1
+                if not self._waiters[storytime_id]:
+                    # Forget rooms nobody watches, so memory stays bounded over months.
+                    del self._waiters[storytime_id]
+                    self._conditions.pop(storytime_id, None)
+
+    def publish(self, storytime_id: int) -> None:
+        """Tell every process; here, only this one."""
+        self.notify(storytime_id)
+
+    def close(self) -> None:
+        """Nothing to release in-process."""
+
+    @property
+    def healthy(self) -> bool:
+        return True
+
+
+class RedisNotifier(LocalNotifier):
+    """Publish doorbells on Redis pub/sub and wake local streams from a listener thread."""
+
+    RECONNECT_SECONDS = 1.0
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._listener_redis = redis.Redis.from_url(url, socket_connect_timeout=2)
+        self._stopped = threading.Event()
+        self._connected = threading.Event()
+        self._thread = threading.Thread(
+            target=self._listen, name="storytime-redis-listener", daemon=True
+        )
+        self._thread.start()
+
+    def publish(self, storytime_id: int) -> None:
+        """Ring locally at once, then tell the other processes through Redis."""
+        self.notify(storytime_id)
+        try:
+            self._redis.publish(CHANNEL_PREFIX + str(storytime_id), b"1")
+        except Exception:  # a Redis outage must never lose a share; streams poll meanwhile
+            log.warning("Could not publish to Redis; other workers catch up on their next poll")
+
+    def _listen(self) -> None:
+        while not self._stopped.is_set():
+            pubsub = self._listener_redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                self._connected.set()
+                while not self._stopped.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message and message.get("type") == "pmessage":
+                        channel = message["channel"].decode()
+                        self.notify(int(channel.removeprefix(CHANNEL_PREFIX)))
+            except Exception:
+                self._connected.clear()
+                log.warning("Redis listener lost its connection; retrying")
+                # Wake every stream so each looks at the database after a gap.
+                with self._lock:
+                    for storytime_id in list(self._conditions):
+                        self._generations[storytime_id] += 1
+                        self._conditions[storytime_id].notify_all()
+                self._stopped.wait(self.RECONNECT_SECONDS)
+            finally:
+                with contextlib.suppress(Exception):
+                    pubsub.close()
+
+    def wait_until_listening(self, timeout: float = 5.0) -> bool:
+        """Block until the listener is subscribed (used at start and in tests)."""
+        return self._connected.wait(timeout)
+
+    @property
+    def healthy(self) -> bool:
+        return self._connected.is_set()
+
+    def close(self) -> None:
+        """Stop the listener thread."""
+        self._stopped.set()
+        self._thread.join(timeout=3)

@@ -1,0 +1,28 @@
+"""Typed SQLAlchemy models. Import them from here: `from storytime.models import Share`."""
+
+from storytime.models.base import now_utc
+from storytime.models.event import Event
+from storytime.models.share import KINDS, FollowUp, Share
+from storytime.models.songbook import SongAlias, SongbookEntry
+from storytime.models.staff import ROLES, ApiToken, Branch, Setting, User
+from storytime.models.storytime import AUDIENCES, MODERATION_MODES, STATES, Prompt, Storytime
+
+__all__ = [
+    "AUDIENCES",
+    "KINDS",
+    "MODERATION_MODES",
+    "ROLES",
+    "STATES",
+    "ApiToken",
+    "Branch",
+    "Event",
+    "FollowUp",
+    "Prompt",
+    "Setting",
+    "Share",
+    "SongAlias",
+    "SongbookEntry",
+    "Storytime",
+    "User",
+    "now_utc",
+]

@@ -1,0 +1,38 @@
+"""The community songbook: songs and rhymes grouped across storytimes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storytime.extensions import db
+from storytime.models.base import UTCDateTime, now_utc
+
+if TYPE_CHECKING:
+    from storytime.models.share import Share
+
+
+class SongbookEntry(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    shares: Mapped[list[Share]] = relationship(back_populates="song_entry")
+    aliases: Mapped[list[SongAlias]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan"
+    )
+
+
+class SongAlias(db.Model):
+    """A normalised title that belongs to an entry; merges add aliases so new shares follow."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("songbook_entry.id", ondelete="CASCADE"), index=True
+    )
+
+    entry: Mapped[SongbookEntry] = relationship(back_populates="aliases")

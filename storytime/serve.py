@@ -1,0 +1,57 @@
+"""`storytime`: the embedded one-command server (waitress, SQLite, nothing else to start)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from storytime import create_app
+
+DEFAULT_THREADS = 200
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Upgrade the database, print the setup link if needed, and serve."""
+    parser = argparse.ArgumentParser(prog="storytime", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("STORYTIME_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("STORYTIME_PORT", "5000")))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("STORYTIME_THREADS", DEFAULT_THREADS)),
+        help="Each open live screen holds one thread; size this for the screens you run.",
+    )
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app({"AUTO_MIGRATE": True})
+    with app.app_context():
+        from storytime.auth.setup import issue_setup_link
+
+        link = issue_setup_link()
+    print(f"Storytime is running at http://{args.host}:{args.port}/", flush=True)
+    if link:
+        print(
+            f"No staff account yet. Create the first admin here (works once):\n  {link}", flush=True
+        )
+
+    from waitress import serve
+
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        # Streams send small frames; push each one out at once.
+        send_bytes=1,
+        channel_timeout=120,
+        connection_limit=max(1000, args.threads * 2),
+        ident="storytime",
+    )
+
+
+if __name__ == "__main__":
+    main()

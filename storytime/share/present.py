@@ -1,0 +1,54 @@
+"""JSON shapes of a share for each audience: staff, the display, the phone that sent it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storytime.models import Share
+
+
+def share_for_staff(share: Share) -> dict[str, Any]:
+    """Everything the librarian's dashboard and staff scripts see."""
+    return {
+        "id": share.id,
+        "storytime_id": share.storytime_id,
+        "kind": share.kind,
+        "text": share.text,
+        "name": share.name,
+        "allow_screen": share.allow_screen,
+        "staff_only": not share.allow_screen,
+        "on_screen": share.on_screen,
+        "held": share.held,
+        "pinned": share.pinned,
+        "answered": share.answered,
+        "starred": share.starred,
+        "note": share.note,
+        "created_at": share.created_at.isoformat(),
+        "updated_at": share.updated_at.isoformat(),
+    }
+
+
+def share_for_display(share: Share) -> dict[str, Any]:
+    """Only what the big screen shows; call only for shares visible on the display."""
+    return {
+        "id": share.id,
+        "kind": share.kind,
+        "text": share.text,
+        "name": share.name,
+        "pinned": share.pinned,
+        "created_at": share.created_at.isoformat(),
+    }
+
+
+def share_for_phone(share: Share) -> dict[str, Any]:
+    """What the caregiver's phone sees of its own share."""
+    return {
+        "id": share.id,
+        "client_id": share.client_id,
+        "kind": share.kind,
+        "text": share.text,
+        "name": share.name,
+        "on_screen": share.allow_screen,
+        "shown": share.on_screen and share.allow_screen,
+        "created_at": share.created_at.isoformat(),
+    }

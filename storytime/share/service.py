@@ -1,0 +1,278 @@
+"""What may be shared, and what the librarian may do with a share.
+
+Every change saves the share and appends to the storytime's event log in one
+transaction; the live screens are woken after commit (see live/events.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from storytime import settings
+from storytime.database import begin_write
+from storytime.extensions import db
+from storytime.live.events import record
+from storytime.models import KINDS, Share, Storytime
+
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Unicode categories never kept: controls (but newline and tab), surrogates, unassigned.
+DROPPED_CATEGORIES = {"Cc", "Cs", "Cn"}
+KEPT_CONTROLS = {"\n", "\t"}
+# Kinds that go to the librarian only unless the caregiver says otherwise.
+PRIVATE_BY_DEFAULT = {"question"}
+MODERATION_FLAGS = ("on_screen", "pinned", "answered", "starred")
+
+
+class ShareError(ValueError):
+    """A share that cannot be accepted or changed; the message is shown to the person."""
+
+    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+def clean_text(value: str) -> str:
+    """Normalise to NFC and drop characters that cannot be stored or shown (NUL, lone surrogates)."""
+    value = "".join(
+        ch
+        for ch in value
+        if ch in KEPT_CONTROLS or unicodedata.category(ch) not in DROPPED_CATEGORIES
+    )
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def phone_hash(phone_cookie: str) -> str:
+    """Return the stored form of a phone's random cookie id."""
+    return hashlib.sha256(phone_cookie.encode()).hexdigest()
+
+
+def visible_on_display(share: Share, storytime: Storytime | None = None) -> bool:
+    """Return whether the display may show this share now."""
+    return share.allow_screen and share.on_screen
+
+
+def matches_word_list(text: str) -> bool:
+    """Return whether the text holds a word or phrase from the library's word list."""
+    folded = text.casefold()
+    return any(
+        re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded) for word in settings.word_list()
+    )
+
+
+def _validated(
+    storytime: Storytime, kind: str, text: str, name: str | None
+) -> tuple[str, str, str | None]:
+    config = current_app.config
+    if not storytime.is_open:
+        raise ShareError(_l("This storytime is not open for sharing right now."), 409)
+    if kind not in KINDS or kind not in storytime.open_kinds:
+        raise ShareError(_l("Please choose one of the kinds of share on this page."), field="kind")
+    text = clean_text(text)
+    if not text:
+        raise ShareError(_l("Please write something to share."), field="text")
+    if len(text) > config["SHARE_MAX_LENGTH"]:
+        raise ShareError(
+            _l("Please keep it under %(n)d characters.", n=config["SHARE_MAX_LENGTH"]),
+            field="text",
+        )
+    name = clean_text(name or "") or None
+    if name is not None and len(name) > config["NAME_MAX_LENGTH"]:
+        raise ShareError(
+            _l("Please keep the name under %(n)d characters.", n=config["NAME_MAX_LENGTH"]),
+            field="name",
+        )
+    return kind, text, name
+
+
+def create_share(
+    storytime: Storytime,
+    *,
+    kind: str,
+    text: str,
+    name: str | None,
+    allow_screen: bool,
+    client_id: str,
+    phone: str,
+) -> tuple[Share, bool]:
+    """Save a caregiver's share; return it and whether it is new.
+
+    Sending the same client id again (a phone retrying after a dropped
+    connection) returns the share saved the first time.
+    """
+    if not CLIENT_ID_PATTERN.match(client_id or ""):
+        raise ShareError(_l("This page is out of date. Please reload it."), 400, "client_id")
+    kind, text, name = _validated(storytime, kind, text, name)
+    storytime_id = storytime.id
+    begin_write()
+    existing = _find_by_client_id(storytime_id, client_id)
+    if existing is not None:
+        db.session.commit()
+        return _replayed(existing, phone), False
+    storytime = db.session.get(Storytime, storytime_id)
+    if storytime is None or not storytime.is_open:  # closed while we waited for the lock
+        db.session.rollback()
+        raise ShareError(_l("This storytime is not open for sharing right now."), 409)
+    held = allow_screen and (storytime.moderation == "review" or matches_word_list(text))
+    share = Share(
+        storytime_id=storytime_id,
+        kind=kind,
+        text=text,
+        name=name,
+        allow_screen=allow_screen,
+        on_screen=allow_screen and not held,
+        held=held,
+        client_id=client_id,
+        phone=phone,
+    )
+    db.session.add(share)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request with the same client id won the race (PostgreSQL).
+        db.session.rollback()
+        existing = _find_by_client_id(storytime_id, client_id)
+        if existing is None:
+            raise
+        return _replayed(existing, phone), False
+    if kind == "song":
+        from storytime.songbook import file_song
+
+        file_song(share)
+    record(storytime_id, "share.created", share=share, public=visible_on_display(share))
+    db.session.commit()
+    return share, True
+
+
+def _find_by_client_id(storytime_id: int, client_id: str) -> Share | None:
+    return db.session.execute(
+        db.select(Share).where(Share.storytime_id == storytime_id, Share.client_id == client_id)
+    ).scalar_one_or_none()
+
+
+def _replayed(share: Share, phone: str) -> Share:
+    if share.phone != phone:
+        raise ShareError(_l("This page is out of date. Please reload it."), 409, "client_id")
+    return share
+
+
+def edit_own_share(
+    share: Share, phone: str, *, text: str, name: str | None, allow_screen: bool
+) -> Share:
+    """Let the phone that sent a share change it while the storytime is open."""
+    _check_owner(share, phone)
+    _kind, text, name = _validated(share.storytime, share.kind, text, name)
+    share_id = share.id
+    begin_write()
+    share = db.session.get(Share, share_id)
+    was_visible = visible_on_display(share)
+    share.text, share.name = text, name
+    share.allow_screen = allow_screen
+    if not allow_screen:
+        share.on_screen = share.pinned = share.held = False
+    elif share.storytime.moderation == "review" or matches_word_list(text):
+        # Changed words are checked again before they can reach the screen.
+        share.on_screen, share.held = False, True
+    elif not was_visible:
+        share.on_screen, share.held = True, False
+    if share.kind == "song":
+        from storytime.songbook import file_song
+
+        file_song(share)
+    record(
+        share.storytime_id,
+        "share.updated",
+        share=share,
+        public=was_visible or visible_on_display(share),
+    )
+    db.session.commit()
+    return share
+
+
+def delete_own_share(share: Share, phone: str) -> None:
+    """Let the phone that sent a share delete it while the storytime is open."""
+    _check_owner(share, phone)
+    delete_share(share)
+
+
+def _check_owner(share: Share, phone: str) -> None:
+    if share.phone != phone:
+        raise ShareError(_l("You can only change what you shared from this phone."), 403)
+    if not share.storytime.is_open:
+        raise ShareError(_l("This storytime has ended, so shares can no longer be changed."), 409)
+
+
+def delete_share(share: Share) -> None:
+    """Delete a share for good: its text leaves the database, screens drop it."""
+    share_id, storytime_id = share.id, share.storytime_id
+    begin_write()
+    share = db.session.get(Share, share_id)
+    if share is None:
+        db.session.commit()
+        return
+    was_visible = visible_on_display(share)
+    db.session.delete(share)
+    db.session.flush()
+    record(storytime_id, "share.deleted", share_id=share_id, public=was_visible)
+    db.session.commit()
+
+
+def moderate(share: Share, changes: dict[str, bool]) -> Share:
+    """Apply the librarian's actions: on_screen, pinned, answered, starred."""
+    unknown = set(changes) - set(MODERATION_FLAGS)
+    if unknown:
+        raise ShareError(f"Unknown field(s): {', '.join(sorted(unknown))}", 422)
+    for key, value in changes.items():
+        if not isinstance(value, bool):
+            raise ShareError(f"'{key}' must be true or false.", 422, key)
+    if not share.allow_screen and (changes.get("on_screen") or changes.get("pinned")):
+        raise ShareError(
+            _l("This share is for the librarian only; it never goes on the big screen."), 409
+        )
+    if changes.get("answered") and share.kind != "question":
+        raise ShareError(_l("Only questions can be marked answered."), 422, "answered")
+    share_id, storytime_id = share.id, share.storytime_id
+    begin_write()
+    share = db.session.get(Share, share_id)
+    was_visible = visible_on_display(share)
+    if "on_screen" in changes:
+        share.on_screen = changes["on_screen"]
+        share.held = False
+        if not share.on_screen:
+            share.pinned = False
+    if changes.get("pinned"):
+        _unpin_others(storytime_id, share_id)
+        share.pinned = True
+        share.on_screen, share.held = True, False  # a pinned share is shown large
+    elif changes.get("pinned") is False:
+        share.pinned = False
+    for flag in ("answered", "starred"):
+        if flag in changes:
+            setattr(share, flag, changes[flag])
+    record(
+        storytime_id,
+        "share.updated",
+        share=share,
+        public=was_visible or visible_on_display(share),
+    )
+    db.session.commit()
+    return share
+
+
+def _unpin_others(storytime_id: int, share_id: int) -> None:
+    """Keep one pinned share per storytime."""
+    others = db.session.execute(
+        db.select(Share).where(
+            Share.storytime_id == storytime_id, Share.pinned, Share.id != share_id
+        )
+    ).scalars()
+    for other in others:
+        other.pinned = False
+        record(storytime_id, "share.updated", share=other, public=visible_on_display(other))
