@@ -82,6 +82,17 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect, url_for
+
+        from storytime.errors import error_response
+
+        if request.path.startswith("/api/"):
+            message = "Sign in, or send a valid token as 'Authorization: Bearer …'."
+            return error_response(401, message)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
     @login_manager.request_loader
     def load_user_from_request(_request: object) -> User | None:
         return g.get("bearer_user")
