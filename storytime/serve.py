@@ -45,8 +45,6 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         threads=args.threads,
-        # Streams send small frames; push each one out at once.
-        send_bytes=1,
         channel_timeout=120,
         connection_limit=max(1000, args.threads * 2),
         ident="storytime",
