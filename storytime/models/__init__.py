@@ -3,7 +3,7 @@
 from storytime.models.base import now_utc
 from storytime.models.event import Event
 from storytime.models.share import KINDS, FollowUp, Share
-from storytime.models.songbook import SongAlias, SongbookEntry
+from storytime.models.songbook import PlannedSong, SongAlias, SongbookEntry
 from storytime.models.staff import ROLES, ApiToken, Branch, Setting, User
 from storytime.models.storytime import AUDIENCES, MODERATION_MODES, STATES, Prompt, Storytime
 
@@ -17,6 +17,7 @@ __all__ = [
     "Branch",
     "Event",
     "FollowUp",
+    "PlannedSong",
     "Prompt",
     "Setting",
     "Share",

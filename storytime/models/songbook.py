@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
@@ -13,6 +13,7 @@ from storytime.models.base import UTCDateTime, now_utc
 
 if TYPE_CHECKING:
     from storytime.models.share import Share
+    from storytime.models.storytime import Storytime
 
 
 class SongbookEntry(db.Model):
@@ -36,3 +37,22 @@ class SongAlias(db.Model):
     )
 
     entry: Mapped[SongbookEntry] = relationship(back_populates="aliases")
+
+
+class PlannedSong(db.Model):
+    """A songbook entry a librarian picked into an upcoming storytime's plan."""
+
+    __table_args__ = (UniqueConstraint("storytime_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storytime_id: Mapped[int] = mapped_column(
+        ForeignKey("storytime.id", ondelete="CASCADE"), index=True
+    )
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("songbook_entry.id", ondelete="CASCADE"), index=True
+    )
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    storytime: Mapped[Storytime] = relationship()
+    entry: Mapped[SongbookEntry] = relationship()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:27:26.462929
+Create Date: 2026-11-27 02:34:17.677448
 
 """
 from alembic import op
@@ -129,6 +129,22 @@ def upgrade():
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.create_index('ix_event_storytime_id', ['storytime_id', 'id'], unique=False)
 
+    op.create_table('planned_song',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('storytime_id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', storytime.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_planned_song_added_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['entry_id'], ['songbook_entry.id'], name=op.f('fk_planned_song_entry_id_songbook_entry'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['storytime_id'], ['storytime.id'], name=op.f('fk_planned_song_storytime_id_storytime'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_planned_song')),
+    sa.UniqueConstraint('storytime_id', 'entry_id', name=op.f('uq_planned_song_storytime_id'))
+    )
+    with op.batch_alter_table('planned_song', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planned_song_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_planned_song_storytime_id'), ['storytime_id'], unique=False)
+
     op.create_table('prompt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('storytime_id', sa.Integer(), nullable=False),
@@ -201,6 +217,11 @@ def downgrade():
 
     op.drop_table('share')
     op.drop_table('prompt')
+    with op.batch_alter_table('planned_song', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planned_song_storytime_id'))
+        batch_op.drop_index(batch_op.f('ix_planned_song_entry_id'))
+
+    op.drop_table('planned_song')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_storytime_id')
 
