@@ -99,6 +99,9 @@ def revoke_token_command(prefix: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    from storytime.purge import purge_command
+
+    app.cli.add_command(purge_command)
     for command in (
         init_db_command,
         setup_link_command,

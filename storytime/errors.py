@@ -69,14 +69,21 @@ def handle_http_error(exc: HTTPException):
     if isinstance(exc, CSRFError):
         description = str(_l("This form has expired. Please reload the page and try again."))
     headers = {}
+    extra = {}
     if code == 429:
         retry_after = getattr(exc, "retry_after", None) or _retry_after_from(exc)
         headers["Retry-After"] = str(retry_after)
+        extra["retry_after"] = retry_after
+        # Flask-Limiter describes the limit ("10 per 1 minute"); people need what to do.
+        description = str(HINTS[429])
     if code == 405 and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)
     if wants_json():
         response, status = error_response(
-            code, description or str(TITLES.get(code, exc.name)), error=_csrf_or(exc, code)
+            code,
+            description or str(TITLES.get(code, exc.name)),
+            error=_csrf_or(exc, code),
+            **extra,
         )
     else:
         response = current_app.make_response(

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> None:
         from storytime.auth.setup import issue_setup_link
 
         link = issue_setup_link()
+    from storytime.purge import start_schedule
+
+    start_schedule(app)  # PURGE_AFTER_DAYS: purge old personal text now, then daily
     print(f"Storytime is running at http://{args.host}:{args.port}/", flush=True)
     if link:
         print(

@@ -1,0 +1,155 @@
+"""Purge personal text from old shares, keeping kinds and counts for the review charts.
+
+What a purge removes from every share older than the cut-off (see docs/privacy.md):
+
+- the caregiver's first name;
+- the text of staff-only shares (never meant for anyone but the librarian), the text
+  of every `hello` (introductions name children), and the text of tips, questions and
+  ideas meant for the screen that the librarian did not star for the public recap,
+  along with staff notes on them;
+- the link between a phone's shares across storytimes: the phone's hash is replaced
+  by one that is the same within one storytime only, so "phones that shared" still counts.
+
+What it keeps: each share's kind, storytime, times and flags, the songbook entry a song
+was filed under, the titles of songs meant for the screen (the songbook's variants), and
+starred on-screen tips, questions and ideas, which the library keeps for the recap.
+Each purged share gets `purged_at`; a second run finds nothing left to change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+
+import click
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask
+from flask.cli import with_appcontext
+
+from storytime.database import begin_write
+from storytime.extensions import db
+from storytime.models import Share, now_utc
+
+DURATION_PATTERN = re.compile(r"^\s*(\d{1,5})\s*([dw])\s*$", re.IGNORECASE)
+BATCH_SIZE = 500
+DAY = 24 * 60 * 60
+
+
+@dataclass
+class PurgeReport:
+    """What one purge changed."""
+
+    cutoff: datetime
+    shares: int = 0
+    names: int = 0
+    texts: int = 0
+
+    def summary(self) -> str:
+        """Describe the purge in one line for the operator."""
+        return (
+            f"Purged {self.shares} share(s) older than {self.cutoff:%Y-%m-%d %H:%M} UTC: "
+            f"removed {self.names} name(s) and {self.texts} text(s); kinds and counts kept."
+        )
+
+
+def parse_age(value: str) -> timedelta:
+    """Turn "90d" or "12w" into a duration; raise ValueError for anything else."""
+    match = DURATION_PATTERN.match(value or "")
+    if not match:
+        raise ValueError(f"{value!r} is not an age like 90d (days) or 12w (weeks)")
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    if amount < 1:
+        raise ValueError("the age must be at least one day")
+    return timedelta(days=amount * (7 if unit == "w" else 1))
+
+
+def keeps_text(share: Share) -> bool:
+    """Return whether a purge keeps this share's text (the library kept it for the public)."""
+    if not share.allow_screen or share.kind == "hello":
+        return False
+    # Song titles feed the songbook's variants; other kinds only when starred for the recap.
+    return share.kind == "song" or share.starred
+
+
+def _unlinked_phone(share: Share) -> str:
+    """Return a phone hash that groups one storytime's shares but no longer links storytimes."""
+    if not share.phone:
+        return ""
+    return hashlib.sha256(f"purged:{share.storytime_id}:{share.phone}".encode()).hexdigest()
+
+
+def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
+    """Purge shares created before now - older_than; safe to run again at any time."""
+    report = PurgeReport(cutoff=(now or now_utc()) - older_than)
+    while True:
+        # Short write transactions in batches: live storytimes keep sharing meanwhile.
+        begin_write()
+        batch = list(
+            db.session.execute(
+                db.select(Share)
+                .where(Share.purged_at.is_(None), Share.created_at < report.cutoff)
+                .order_by(Share.id)
+                .limit(BATCH_SIZE)
+            ).scalars()
+        )
+        if not batch:
+            db.session.commit()
+            return report
+        stamp = now_utc()
+        for share in batch:
+            report.shares += 1
+            if share.name:
+                report.names += 1
+            share.name = None
+            if not keeps_text(share):
+                if share.text:
+                    report.texts += 1
+                share.text = ""
+                share.note = ""
+            share.phone = _unlinked_phone(share)
+            share.purged_at = stamp
+        db.session.commit()
+
+
+def start_schedule(app: Flask) -> threading.Thread | None:
+    """Purge now and then once a day in a daemon thread, when PURGE_AFTER_DAYS is set."""
+    days = int(app.config.get("PURGE_AFTER_DAYS") or 0)
+    if days <= 0:
+        return None
+    stop = threading.Event()
+
+    def run() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    report = purge(timedelta(days=days))
+                app.logger.info("%s", report.summary())
+            except Exception:
+                app.logger.exception("Scheduled purge failed; will try again tomorrow")
+            if stop.wait(DAY):
+                return
+
+    thread = threading.Thread(target=run, name="storytime-purge", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread
+
+
+@click.command("purge")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    help="Age of shares to purge: days or weeks, e.g. 90d or 12w.",
+)
+@with_appcontext
+def purge_command(older_than: str) -> None:
+    """Remove names and personal text from shares older than --older-than (safe to rerun)."""
+    try:
+        age = parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    click.echo(purge(age).summary())
