@@ -21,11 +21,10 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-
-import click
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import click
 from flask import Flask
 from flask.cli import with_appcontext
 

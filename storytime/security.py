@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
-from flask_wtf.csrf import CSRFError
+from flask import Flask, Response, abort, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storytime.extensions import csrf
@@ -22,38 +20,26 @@ CSP = (
 )
 # One CSP source: a scheme-and-host origin (optionally with a port or a leading *.), or 'self'.
 ORIGIN_PATTERN = re.compile(r"^(?:'self'|https?://(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$")
-KEEP_INPUT_ATTR = "_storytime_keep_input_on_csrf_failure"
-
-
-def keep_input_on_csrf_failure(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let a form view see a failed CSRF check and re-render with what was typed.
-
-    The view must call `csrf_failed()` and, when it returns True, save nothing and
-    answer 400 with the form filled in: a phone left on a page for hours keeps its text.
-    """
-    setattr(view, KEEP_INPUT_ATTR, True)
-    return view
-
-
-def csrf_failed() -> bool:
-    """Return whether this request's CSRF check failed (views marked to keep input)."""
-    return bool(g.get("csrf_failed"))
 
 
 def check_csrf() -> None:
     """Require a CSRF token on unsafe requests, except those made with a bearer token."""
-    g.csrf_failed = False
-    if request.method not in UNSAFE_METHODS or g.get("bearer_sent"):
+    if request.method not in UNSAFE_METHODS:
         return
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+    if g.get("bearer_sent"):
+        # A script authenticates with its token instead; a bad token may not skip the check.
+        if g.get("bearer_user") is None:
+            from storytime.errors import error_response
+
+            response, status = error_response(
+                401, "This API token is not valid (revoked or mistyped)."
+            )
+            response.status_code = status
+            abort(response)
         return
-    try:
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        # Raises CSRFError (400); the share blueprint re-renders its form with the typed text.
         csrf.protect()
-    except CSRFError:
-        view = current_app.view_functions.get(request.endpoint or "")
-        if view is None or not getattr(view, KEEP_INPUT_ATTR, False) or request.is_json:
-            raise
-        g.csrf_failed = True
 
 
 def frame_ancestors() -> str:
