@@ -12,6 +12,7 @@ import pytest
 from harness import (
     ARTIFACTS,
     LAPTOP,
+    LIBRARIAN,
     LiveServer,
     chromium_missing,
     create_storytime,
@@ -61,6 +62,10 @@ def browser(playwright_instance):
     browser.close()
 
 
+# Signed-in browser state per staff email, kept for the whole run (sessions outlive restarts).
+_STAFF_STATES: dict[str, dict] = {}
+
+
 class Contexts:
     """Open browser contexts (one per person or device) and close them after the test."""
 
@@ -68,7 +73,6 @@ class Contexts:
         self.browser = browser
         self.server = server
         self.opened: list = []
-        self.staff_state: dict | None = None
 
     def new(self, device: dict | None = None, **options):
         """Open a context (PHONE, LAPTOP, TV or custom options) on the live server."""
@@ -79,15 +83,15 @@ class Contexts:
         self.opened.append(context)
         return context
 
-    def staff(self, device: dict | None = None, **options):
-        """Open a context signed in as the librarian (through the real login form, once)."""
-        if self.staff_state is None:
+    def staff(self, device: dict | None = None, email: str = LIBRARIAN, **options):
+        """Open a context signed in as staff (through the real login form, once per run)."""
+        state = _STAFF_STATES.get(email)
+        if state is None:
             context = self.new(device, **options)
-            page = context.new_page()
-            login(page)
-            self.staff_state = context.storage_state()
+            login(context.new_page(), email)
+            _STAFF_STATES[email] = context.storage_state()
             return context
-        return self.new(device, storage_state=self.staff_state, **options)
+        return self.new(device, storage_state=state, **options)
 
     def close(self) -> None:
         for context in self.opened:
@@ -108,6 +112,12 @@ def storytime(live_server: LiveServer) -> dict:
     return create_storytime(live_server)
 
 
+INJECTED_JS = """() => [
+    ...document.querySelectorAll('img[src="x"], [onerror], a[href^="javascript:" i]'),
+    ...[...document.scripts].filter(s => s.textContent.includes('alert(')),
+].map(el => el.outerHTML.slice(0, 120))"""
+
+
 class Guard:
     """Fail when a page opens a dialog or asks for a URL outside the live server."""
 
@@ -122,13 +132,19 @@ class Guard:
             dialog.dismiss()
 
         def on_request(request) -> None:
-            if not request.url.startswith((self.server.url + "/", "data:", "blob:")):
-                self.foreign.append(request.url)
+            url = request.url
+            # `<img src=x>` would ask for a same-origin ".../x": unexpected too.
+            if not url.startswith((self.server.url + "/", "data:")) or url.endswith("/x"):
+                self.foreign.append(url)
 
         page.on("dialog", on_dialog)
         page.on("request", on_request)
 
-    def check(self) -> None:
+    def check(self, page=None) -> None:
+        """Assert nothing ran; on a page, also that no caregiver markup became elements."""
+        if page is not None:
+            injected = page.evaluate(INJECTED_JS)
+            assert injected == [], f"caregiver text became markup on {page.url}: {injected}"
         assert self.dialogs == [], f"a page opened a dialog: {self.dialogs}"
         assert self.foreign == [], f"a page asked for unexpected URLs: {self.foreign}"
 

@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery"
 LIBRARIAN = "ana@central.example.org"
+COORDINATOR = "cora@library.example.org"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 TV = {"viewport": {"width": 1920, "height": 1080}}
@@ -227,6 +228,16 @@ def seed_staff(server: LiveServer) -> None:
         "--password",
         PASSWORD,
     )
+    server.flask(
+        "create-user",
+        COORDINATOR,
+        "--role",
+        "coordinator",
+        "--name",
+        "Cora",
+        "--password",
+        PASSWORD,
+    )
     server.token = server.flask("create-token", LIBRARIAN, "--name", "browser tests").strip()
 
 
@@ -276,3 +287,68 @@ def create_storytime(
         assert status == 200, storytime
         assert storytime["state"] == "open"
     return storytime
+
+
+KIND_LABELS = {
+    "hello": "Hello",
+    "tip": "Tip",
+    "song": "Song",
+    "question": "Question",
+    "idea": "Idea",
+}
+
+
+def send_share(
+    page,
+    kind: str,
+    text: str,
+    *,
+    name: str | None = None,
+    screen: bool | None = None,
+    touch: bool = True,
+) -> None:
+    """Share from the join page as a caregiver would: tap a kind, type, choose, send."""
+
+    def press(locator) -> None:
+        locator.tap() if touch else locator.click()
+
+    press(page.locator(f'label[for="kind-{kind}"]'))
+    page.get_by_label("Your message").fill(text)
+    if name is not None:
+        page.get_by_label("Your first name (optional)").fill(name)
+    if screen is not None:
+        choice = "Show on the big screen" if screen else "Just for the librarian"
+        press(page.locator("label.choice", has_text=choice))
+    press(page.get_by_role("button", name="Send"))
+
+
+POST_SHARES_JS = """
+async ([code, items, parallel]) => {
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    const statuses = [];
+    let next = 0;
+    async function worker() {
+        while (next < items.length) {
+            const item = items[next++];
+            const response = await fetch(`/api/v1/storytimes/${code}/shares`, {
+                method: 'POST',
+                headers: {'Content-Type': 'application/json', 'X-CSRFToken': token},
+                body: JSON.stringify(item),
+            });
+            statuses.push(response.status);
+        }
+    }
+    await Promise.all(Array.from({length: parallel}, worker));
+    return statuses;
+}
+"""
+
+
+def post_shares(page, code: str, items: list[dict], parallel: int = 1) -> list[int]:
+    """Send shares through the JSON endpoint from a phone page (as share.js does); return statuses."""
+    return page.evaluate(POST_SHARES_JS, [code, items, parallel])
+
+
+def share_item(text: str, client_id: str, kind: str = "tip", on_screen: bool = True) -> dict:
+    """Return a JSON share body as the join page's script sends it."""
+    return {"kind": kind, "text": text, "on_screen": on_screen, "client_id": client_id}
