@@ -49,6 +49,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 3600
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     BABEL_DEFAULT_LOCALE = "en"
+    # Absolute, so catalogs are found wherever the app runs from (checkout or wheel).
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:

@@ -46,7 +46,7 @@ def _begin_sqlite(connection: Any) -> None:
 
 def begin_write() -> None:
     """Start the session's write transaction; call before reading what you will change."""
-    if db.session.in_transaction():
+    if db.session().in_transaction():  # scoped_session does not proxy in_transaction
         db.session.commit()
     db.session.connection(execution_options={IMMEDIATE: True})
 
