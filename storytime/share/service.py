@@ -109,8 +109,13 @@ def create_share(
     """
     if not CLIENT_ID_PATTERN.match(client_id or ""):
         raise ShareError(_l("This page is out of date. Please reload it."), 400, "client_id")
-    kind, text, name = _validated(storytime, kind, text, name)
     storytime_id = storytime.id
+    # A replay is answered before any check: the share was accepted when first sent,
+    # even if the storytime has closed since or the limits changed.
+    existing = _find_by_client_id(storytime_id, client_id)
+    if existing is not None:
+        return _replayed(existing, phone), False
+    kind, text, name = _validated(storytime, kind, text, name)
     begin_write()
     existing = _find_by_client_id(storytime_id, client_id)
     if existing is not None:

@@ -1,0 +1,188 @@
+"""Sharing from a phone as JSON: what the join page's script calls.
+
+Bodies must be JSON objects; fields this API does not know are ignored, so a share
+queued on a phone by an older or newer page still goes through. Every message is in
+the caregiver's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+
+from storytime.api import bp
+from storytime.errors import error_response
+from storytime.extensions import db
+from storytime.models import Share, Storytime
+from storytime.ratelimits import share_limits
+from storytime.share.phone import current_phone
+from storytime.share.present import share_for_phone
+from storytime.share.service import ShareError, create_share, delete_own_share, edit_own_share
+from storytime.storytimes.service import find_by_code
+
+
+class BadInput(Exception):
+    """A request body this API cannot use; carries the JSON error to answer with."""
+
+    def __init__(self, status: int, message: str, error: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.error, self.field = status, message, error, field
+
+
+@bp.errorhandler(BadInput)
+def bad_input(exc: BadInput):
+    return error_response(exc.status, exc.message, error=exc.error, field=exc.field)
+
+
+@bp.errorhandler(ShareError)
+def share_error(exc: ShareError):
+    db.session.rollback()
+    slug = {400: "bad_request", 403: "forbidden", 409: "conflict"}.get(exc.status, "invalid")
+    return error_response(exc.status, str(exc.message), error=slug, field=exc.field)
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadInput(400, _("Please send a JSON object."), "bad_request")
+    return body
+
+
+def _string(body: dict, key: str, *, required: bool, nullable: bool = False) -> str | None:
+    if key not in body:
+        if required:
+            raise BadInput(422, _("'%(field)s' is missing.", field=key), "invalid", key)
+        return None
+    value = body[key]
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(422, _("'%(field)s' must be text.", field=key), "invalid", key)
+    return value
+
+
+def _boolean(body: dict, key: str, *, required: bool) -> bool | None:
+    if key not in body:
+        if required:
+            raise BadInput(422, _("'%(field)s' is missing.", field=key), "invalid", key)
+        return None
+    if not isinstance(body[key], bool):
+        raise BadInput(422, _("'%(field)s' must be true or false.", field=key), "invalid", key)
+    return body[key]
+
+
+def _storytime(code: str, *, must_be_open: bool) -> Storytime:
+    storytime = find_by_code(code)
+    if storytime is None:
+        raise BadInput(404, _("No storytime has this code. Please check it."), "not_found", "code")
+    if must_be_open and storytime.state == "scheduled":
+        raise BadInput(409, _("This storytime is not open yet."), "not_open")
+    if must_be_open and storytime.state == "closed":
+        raise BadInput(409, _("This storytime has ended, so sharing is closed."), "closed")
+    return storytime
+
+
+def _own(storytime: Storytime, share_id: int) -> Share:
+    share = db.session.get(Share, share_id)
+    phone = current_phone(create=False)
+    if share is None or share.storytime_id != storytime.id or phone is None or share.phone != phone:
+        raise BadInput(404, _("We could not find that share."), "not_found")
+    return share
+
+
+@bp.route("/csrf")
+def csrf_token():
+    """Return a fresh CSRF token, for a page left open longer than a token lives (an hour)."""
+    response = jsonify(
+        csrf_token=generate_csrf(), expires_in=current_app.config["WTF_CSRF_TIME_LIMIT"]
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/storytimes/<code>/shares", methods=["POST"], endpoint="create_share")
+@share_limits
+def create_share_json(code: str):
+    """Save a share; 201 when new, 200 with the same share when the client id was seen."""
+    body = _json_object()
+    kind = _string(body, "kind", required=True)
+    text = _string(body, "text", required=True)
+    name = _string(body, "name", required=False, nullable=True)
+    on_screen = _boolean(body, "on_screen", required=True)
+    client_id = _string(body, "client_id", required=True)
+    storytime = _storytime(code, must_be_open=False)
+    if storytime.state != "open":
+        # A phone replaying a share that did get through before the storytime ended.
+        existing = db.session.execute(
+            db.select(Share).where(
+                Share.storytime_id == storytime.id,
+                Share.client_id == client_id,
+                Share.phone == current_phone(),
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            return jsonify(share_for_phone(existing)), 200
+        _storytime(code, must_be_open=True)
+    share, created = create_share(
+        storytime,
+        kind=kind or "",
+        text=text or "",
+        name=name,
+        allow_screen=bool(on_screen),
+        client_id=client_id or "",
+        phone=current_phone(),
+    )
+    return jsonify(share_for_phone(share)), 201 if created else 200
+
+
+@bp.route("/storytimes/<code>/shares/mine")
+def my_shares(code: str):
+    """Return what this phone shared in the storytime, oldest first."""
+    storytime = _storytime(code, must_be_open=False)
+    phone = current_phone(create=False)
+    shares = []
+    if phone is not None:
+        shares = db.session.execute(
+            db.select(Share)
+            .where(Share.storytime_id == storytime.id, Share.phone == phone)
+            .order_by(Share.created_at, Share.id)
+        ).scalars()
+    return jsonify(
+        state=storytime.state,
+        can_change=storytime.is_open,
+        shares=[share_for_phone(share) for share in shares],
+    )
+
+
+@bp.route("/storytimes/<code>/shares/<int:share_id>", methods=["PATCH"])
+@share_limits
+def update_share(code: str, share_id: int):
+    """Change one's own share's text, name or screen choice while the storytime is open."""
+    body = _json_object()
+    text = _string(body, "text", required=False)
+    name_given = "name" in body
+    name = _string(body, "name", required=False, nullable=True)
+    on_screen = _boolean(body, "on_screen", required=False)
+    storytime = _storytime(code, must_be_open=False)
+    share = _own(storytime, share_id)
+    share = edit_own_share(
+        share,
+        current_phone(),
+        text=share.text if text is None else text,
+        name=name if name_given else share.name,
+        allow_screen=share.allow_screen if on_screen is None else on_screen,
+    )
+    return jsonify(share_for_phone(share))
+
+
+@bp.route("/storytimes/<code>/shares/<int:share_id>", methods=["DELETE"])
+@share_limits
+def delete_share(code: str, share_id: int):
+    """Delete one's own share for good while the storytime is open."""
+    storytime = _storytime(code, must_be_open=False)
+    share = _own(storytime, share_id)
+    delete_own_share(share, current_phone())
+    return "", 204

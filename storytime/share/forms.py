@@ -1,0 +1,59 @@
+"""The caregiver's forms. The share service checks the content; these carry it."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+
+from storytime.share.kinds import kind_label, screen_by_default
+
+SCREEN = "screen"
+LIBRARIAN = "librarian"
+
+
+class ShareFields(FlaskForm):
+    """What a caregiver writes: the text, a first name, and where it may be shown."""
+
+    text = TextAreaField(_l("Your message"), render_kw={"rows": 4})
+    name = StringField(
+        _l("Your first name (optional)"),
+        render_kw={"autocomplete": "given-name", "autocapitalize": "words"},
+    )
+    on_screen = RadioField(
+        _l("Who may see it?"),
+        choices=[
+            SelectChoice(SCREEN, _l("Show on the big screen")),
+            SelectChoice(LIBRARIAN, _l("Just for the librarian")),
+        ],
+        validate_choice=False,
+    )
+
+    def allow_screen(self, kind: str) -> bool:
+        """Return the caregiver's choice, or the kind's default when none was sent."""
+        if self.on_screen.data in (SCREEN, LIBRARIAN):
+            return self.on_screen.data == SCREEN
+        return screen_by_default(kind)
+
+
+class ShareForm(ShareFields):
+    """A new share: the fields plus its kind and a client id that makes resending harmless."""
+
+    kind = RadioField(_l("What would you like to share?"), validate_choice=False)
+    client_id = HiddenField()
+
+    def __init__(self, storytime, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice(kind, kind_label(kind)) for kind in storytime.open_kinds]
+        if not self.is_submitted():
+            self.client_id.data = secrets.token_urlsafe(16)
+
+
+class EditShareForm(ShareFields):
+    """Changing one's own share; its kind stays."""
+
+
+class DeleteShareForm(FlaskForm):
+    """Confirming a delete; only the CSRF token."""
