@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from storytime.admin.service import StaffError, create_branch, create_user, find_user
 from storytime.auth.setup import issue_setup_link
@@ -14,6 +15,7 @@ from storytime.models import ROLES, ApiToken
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the tables, or upgrade an existing database to the newest schema."""
     from flask import current_app
@@ -28,6 +30,7 @@ def init_db_command() -> None:
 
 
 @click.command("setup-link")
+@with_appcontext
 def setup_link_command() -> None:
     """Print a fresh one-time link for creating the first admin (only while none exists)."""
     link = issue_setup_link()
@@ -37,6 +40,7 @@ def setup_link_command() -> None:
 
 
 @click.command("create-branch")
+@with_appcontext
 @click.argument("name")
 @click.option("--slug", help="Short name used in links, e.g. 'central'. Made from NAME if omitted.")
 def create_branch_command(name: str, slug: str | None) -> None:
@@ -49,6 +53,7 @@ def create_branch_command(name: str, slug: str | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--branch", "branch_slug", help="The branch's slug (required for librarians).")
@@ -72,6 +77,7 @@ def create_user_command(
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for, e.g. 'calendar sync'.")
 def create_token_command(email: str, name: str) -> None:
@@ -83,6 +89,7 @@ def create_token_command(email: str, name: str) -> None:
 
 
 @click.command("revoke-token")
+@with_appcontext
 @click.argument("prefix")
 def revoke_token_command(prefix: str) -> None:
     """Revoke the API token whose first characters are PREFIX (as listed on the tokens page)."""

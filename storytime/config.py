@@ -42,6 +42,7 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: secure when BASE_URL is https
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
@@ -91,9 +92,8 @@ def _derive(app: Flask) -> None:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
-    app.config["SESSION_COOKIE_SECURE"] = app.config.get(
-        "SESSION_COOKIE_SECURE", app.config["BASE_URL"].startswith("https://")
-    )
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if app.config["REDIS_URL"] and "RATELIMIT_STORAGE_URI" not in app.config:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
