@@ -107,8 +107,10 @@ def revoke_token_command(prefix: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     from storytime.purge import purge_command
+    from storytime.review.demo import seed_demo_command
 
     app.cli.add_command(purge_command)
+    app.cli.add_command(seed_demo_command)
     for command in (
         init_db_command,
         setup_link_command,

@@ -1,0 +1,103 @@
+"""Review data for scripts: the songbook and CSV/JSON exports (staff session or bearer token)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from storytime.api import bp
+from storytime.auth.roles import staff_required
+from storytime.errors import error_response
+from storytime.extensions import db
+from storytime.models import Storytime
+from storytime.review import exports, queries, songs
+
+MAX_SONGBOOK_PAGE = 500
+
+
+@bp.route("/songbook")
+@staff_required()
+def songbook_api():
+    """Return songbook entries, most shared first, with variants, branches and last shared."""
+    try:
+        filters = queries.parse_filters(request.args, current_user, strict=True, every_branch=True)
+    except queries.FilterError as exc:
+        return error_response(422, str(exc.message), field=exc.field)
+    try:
+        per_page = max(1, min(int(request.args.get("per_page", 100)), MAX_SONGBOOK_PAGE))
+    except ValueError:
+        return error_response(422, "per_page must be a whole number.", field="per_page")
+    page = songs.list_entries(filters, "count", per_page=per_page)
+    return jsonify(
+        entries=[songs.api_entry(item) for item in page.items],
+        total=page.total,
+        page=page.page,
+        pages=page.pages,
+    )
+
+
+def _storytime_or_error(storytime_id: int):
+    storytime = db.session.get(Storytime, storytime_id)
+    if storytime is None:
+        return None, error_response(404, "No storytime with that id.")
+    if not queries.can_review(current_user, storytime):
+        return None, error_response(403, "You can export your own branch's storytimes only.")
+    return storytime, None
+
+
+@bp.route("/storytimes/<int:storytime_id>/export.csv")
+@staff_required()
+def storytime_export_csv(storytime_id: int):
+    """Return one storytime's shares as CSV."""
+    storytime, error = _storytime_or_error(storytime_id)
+    if error:
+        return error
+    return exports.csv_response(
+        exports.storytime_rows(storytime), exports.storytime_stem(storytime)
+    )
+
+
+@bp.route("/storytimes/<int:storytime_id>/export.json")
+@staff_required()
+def storytime_export_json(storytime_id: int):
+    """Return one storytime and its shares as JSON."""
+    storytime, error = _storytime_or_error(storytime_id)
+    if error:
+        return error
+    body = {
+        "storytime": exports.storytime_dict(storytime),
+        "shares": exports.storytime_rows(storytime),
+    }
+    return exports.json_response(body, exports.storytime_stem(storytime), download=False)
+
+
+def _range_filters():
+    try:
+        return queries.parse_filters(request.args, current_user, strict=True), None
+    except queries.FilterError as exc:
+        return None, error_response(exc.status, str(exc.message), field=exc.field)
+
+
+@bp.route("/exports/shares.csv")
+@staff_required()
+def shares_export_csv():
+    """Return the shares of a filtered range (`branch`, `from`, `to`, `kind`) as CSV."""
+    filters, error = _range_filters()
+    if error:
+        return error
+    return exports.csv_response(
+        exports.range_rows(current_user, filters), exports.range_stem(filters)
+    )
+
+
+@bp.route("/exports/shares.json")
+@staff_required()
+def shares_export_json():
+    """Return the shares of a filtered range (`branch`, `from`, `to`, `kind`) as JSON."""
+    filters, error = _range_filters()
+    if error:
+        return error
+    rows = exports.range_rows(current_user, filters)
+    return exports.json_response(
+        exports.range_body(filters, rows), exports.range_stem(filters), download=False
+    )

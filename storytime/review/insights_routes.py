@@ -1,0 +1,156 @@
+"""Review pages across storytimes: questions, tips, ideas and needs, follow-ups, charts."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from storytime.auth.roles import staff_required
+from storytime.database import begin_write
+from storytime.extensions import db
+from storytime.live.events import record
+from storytime.models import FollowUp, Share
+from storytime.review import bp, charts, queries
+from storytime.review.forms import FollowUpForm, NoteForm
+from storytime.review.routes import filter_context
+
+FOLLOW_UP_KINDS = ("idea", "question")
+
+
+def reviewable_share(share_id: int) -> Share:
+    """Return a share the current user may review, or abort with 404/403."""
+    share = db.get_or_404(Share, share_id)
+    if share.purged_at is not None:
+        abort(404)
+    if not queries.can_review(current_user, share.storytime):
+        abort(403)
+    return share
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.route("/questions")
+@staff_required()
+def questions():
+    """List every question, answered or open, with the librarian's follow-up note."""
+    filters = queries.parse_filters(request.args, current_user)
+    page = queries.shares_of_kind(current_user, filters, "question")
+    return render_template(
+        "review/questions.html",
+        page=page,
+        note_form=NoteForm(),
+        **filter_context(filters),
+    ), (400 if filters.errors else 200)
+
+
+@bp.route("/shares/<int:share_id>/note", methods=["POST"])
+@staff_required()
+def save_note(share_id: int):
+    """Save a follow-up note on a share, and for questions whether it is answered."""
+    share = reviewable_share(share_id)
+    form = NoteForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(_back(url_for("review.questions"))), 303
+    begin_write()
+    share = db.session.get(Share, share_id)
+    share.note = (form.note.data or "").strip()
+    if share.kind == "question":
+        share.answered = bool(form.answered.data)
+    # Dashboards show the note and the answered flag; the display never shows either.
+    record(share.storytime_id, "share.updated", share=share, public=False)
+    db.session.commit()
+    flash(_("Note saved."), "success")
+    return redirect(_back(url_for("review.questions")) + f"#share-{share.id}"), 303
+
+
+@bp.route("/tips")
+@staff_required()
+def tips():
+    """A searchable library of the tips families shared, by theme."""
+    filters = queries.parse_filters(request.args, current_user)
+    page = queries.shares_of_kind(current_user, filters, "tip")
+    return render_template(
+        "review/tips.html",
+        page=page,
+        themes=queries.themes_for(current_user),
+        **filter_context(filters),
+    ), (400 if filters.errors else 200)
+
+
+@bp.route("/ideas")
+@staff_required()
+def ideas():
+    """What families asked the library for, counted by branch and month, with follow-ups."""
+    filters = queries.parse_filters(request.args, current_user)
+    page = queries.shares_of_kind(current_user, filters, "idea")
+    table = queries.counts_by_branch_and_month(current_user, filters, "idea")
+    follow_ups = {}
+    if page.items:
+        for follow_up in db.session.execute(
+            db.select(FollowUp).where(FollowUp.share_id.in_([s.id for s in page.items]))
+        ).scalars():
+            follow_ups.setdefault(follow_up.share_id, []).append(follow_up)
+    return render_template(
+        "review/ideas.html",
+        page=page,
+        table=table,
+        follow_ups=follow_ups,
+        form=FollowUpForm(),
+        **filter_context(filters),
+    ), (400 if filters.errors else 200)
+
+
+@bp.route("/shares/<int:share_id>/follow-up", methods=["POST"])
+@staff_required("coordinator", "admin")
+def post_follow_up(share_id: int):
+    """Post a public "You asked, we did" follow-up on an idea or a question."""
+    share = reviewable_share(share_id)
+    if share.kind not in FOLLOW_UP_KINDS:
+        abort(422, description=_("Follow-ups answer ideas and questions."))
+    form = FollowUpForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(_back(url_for("review.ideas"))), 303
+    db.session.add(
+        FollowUp(
+            branch_id=share.storytime.branch_id,
+            share_id=share.id,
+            text=form.text.data.strip(),
+            created_by_id=current_user.id,
+        )
+    )
+    db.session.commit()
+    flash(_("Follow-up posted on the branch's page."), "success")
+    return redirect(_back(url_for("review.ideas")) + f"#share-{share.id}"), 303
+
+
+@bp.route("/follow-ups/<int:follow_up_id>/delete", methods=["POST"])
+@staff_required("coordinator", "admin")
+def delete_follow_up(follow_up_id: int):
+    """Take a follow-up off the branch's page."""
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    db.session.delete(follow_up)
+    db.session.commit()
+    flash(_("Follow-up removed."), "info")
+    return redirect(_back(url_for("review.ideas"))), 303
+
+
+@bp.route("/charts")
+@staff_required()
+def charts_page():
+    """Charts of shares per month, participation by branch and top songs."""
+    filters = queries.parse_filters(request.args, current_user)
+    return render_template(
+        "review/charts.html",
+        charts=charts.all_charts(current_user, filters),
+        **filter_context(filters),
+    ), (400 if filters.errors else 200)

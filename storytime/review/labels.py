@@ -1,0 +1,34 @@
+"""Words people see for kinds of share and audiences (template globals)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from storytime.review import public_bp
+
+KIND_LABELS = {
+    "hello": _l("Hellos"),
+    "tip": _l("Tips"),
+    "song": _l("Songs"),
+    "question": _l("Questions"),
+    "idea": _l("Ideas"),
+}
+AUDIENCE_LABELS = {
+    "babies": _l("Babies"),
+    "toddlers": _l("Toddlers"),
+    "preschool": _l("Preschool"),
+    "families": _l("Families"),
+    "all_ages": _l("All ages"),
+}
+
+
+@public_bp.app_template_global("kind_label")
+def kind_label(kind: str) -> str:
+    """Return the word people see for a kind of share."""
+    return str(KIND_LABELS.get(kind, kind))
+
+
+@public_bp.app_template_global("audience_label")
+def audience_label(audience: str) -> str:
+    """Return the word people see for an audience."""
+    return str(AUDIENCE_LABELS.get(audience, audience))

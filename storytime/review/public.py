@@ -1,0 +1,44 @@
+"""The families' take-home recap at /j/<code>/recap, and the helper the closed join page uses."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, url_for
+
+from storytime.extensions import db
+from storytime.models import FollowUp, Storytime
+from storytime.review import public_bp
+from storytime.review.recap import Recap, public_recap
+from storytime.storytimes.service import find_by_code
+
+FOLLOW_UPS_ON_BRANCH_PAGE = 5
+
+
+@public_bp.route("/j/<code>/recap")
+def recap(code: str):
+    """Show a closed storytime's published recap; anything else is not found."""
+    storytime = find_by_code(code)
+    result = public_recap(storytime)
+    if result is None:
+        abort(404)
+    if code != storytime.code:
+        return redirect(url_for("recap.recap", code=storytime.code))
+    return render_template("review/recap_public.html", storytime=storytime, recap=result)
+
+
+@public_bp.app_template_global("recap_for_join")
+def recap_for_join(storytime: Storytime | None) -> Recap | None:
+    """Return the published recap for the closed join page, or None."""
+    return public_recap(storytime)
+
+
+@public_bp.app_template_global("latest_follow_ups")
+def latest_follow_ups(branch_id: int, limit: int = FOLLOW_UPS_ON_BRANCH_PAGE) -> list[FollowUp]:
+    """Return a branch's newest "You asked, we did" follow-ups, for its public page."""
+    return list(
+        db.session.execute(
+            db.select(FollowUp)
+            .where(FollowUp.branch_id == branch_id)
+            .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

@@ -1,0 +1,132 @@
+"""The take-home recap families see on the join link once a storytime has closed.
+
+Only shares the caregiver allowed on the big screen can appear, and of those
+only what the librarian starred or showed; held, staff-only and purged shares
+never do, whatever else is set on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_
+
+from storytime.database import begin_write
+from storytime.extensions import db
+from storytime.live.events import record
+from storytime.models import Share, Storytime
+from storytime.share.service import visible_on_display
+
+RECAP_KINDS = ("tip", "song", "question")
+NOTE_MAX_LENGTH = 2000
+
+
+@dataclass
+class Recap:
+    storytime: Storytime
+    note: str
+    tips: list[Share] = field(default_factory=list)
+    songs: list[Share] = field(default_factory=list)
+    questions: list[Share] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.note or self.tips or self.songs or self.questions)
+
+
+def in_recap(share: Share) -> bool:
+    """Return whether a share belongs in the public recap (the one rule, also in SQL below)."""
+    return (
+        share.kind in RECAP_KINDS
+        and share.allow_screen
+        and not share.held
+        and share.purged_at is None
+        and (share.starred or share.on_screen)
+    )
+
+
+def recap_query(storytime_id: int):
+    """Return the query for the shares a recap shows."""
+    return (
+        db.select(Share)
+        .where(
+            Share.storytime_id == storytime_id,
+            Share.kind.in_(RECAP_KINDS),
+            Share.allow_screen.is_(True),
+            Share.held.is_(False),
+            Share.purged_at.is_(None),
+            or_(Share.starred.is_(True), Share.on_screen.is_(True)),
+        )
+        .order_by(Share.starred.desc(), Share.created_at, Share.id)
+    )
+
+
+def build_recap(storytime: Storytime) -> Recap:
+    """Return what the recap shows, published or not (the editor previews it)."""
+    recap = Recap(storytime=storytime, note=storytime.recap_note or "")
+    for share in db.session.execute(recap_query(storytime.id)).scalars():
+        if not in_recap(share):  # belt and braces: the SQL says the same
+            continue
+        {"tip": recap.tips, "song": recap.songs, "question": recap.questions}[share.kind].append(
+            share
+        )
+    # A song sung twice is listed once.
+    seen: set[int | str] = set()
+    songs = []
+    for share in recap.songs:
+        marker = share.song_entry_id or share.text.casefold()
+        if marker not in seen:
+            seen.add(marker)
+            songs.append(share)
+    recap.songs = songs
+    return recap
+
+
+def public_recap(storytime: Storytime | None) -> Recap | None:
+    """Return the recap families may see, or None while it is not public."""
+    if storytime is None or storytime.state != "closed" or not storytime.recap_published:
+        return None
+    return build_recap(storytime)
+
+
+def candidates(storytime: Storytime) -> list[Share]:
+    """Return the shares a librarian may put in the recap (never staff-only ones)."""
+    return list(
+        db.session.execute(
+            db.select(Share)
+            .where(
+                Share.storytime_id == storytime.id,
+                Share.kind.in_(RECAP_KINDS),
+                Share.allow_screen.is_(True),
+                Share.purged_at.is_(None),
+            )
+            .order_by(Share.kind, Share.created_at, Share.id)
+        ).scalars()
+    )
+
+
+def save_recap(storytime: Storytime, note: str, published: bool) -> None:
+    """Save the librarian's note and whether families may see the recap."""
+    storytime.recap_note = note.strip()[:NOTE_MAX_LENGTH]
+    storytime.recap_published = published
+    db.session.commit()
+
+
+def set_included(share: Share, included: bool) -> None:
+    """Put a share in the recap (star it) or take it out (unstar it and take it off screen)."""
+    share_id, storytime_id = share.id, share.storytime_id
+    begin_write()
+    share = db.session.get(Share, share_id)
+    if share is None:
+        db.session.commit()
+        return
+    was_visible = visible_on_display(share)
+    if included:
+        if not share.allow_screen:
+            db.session.rollback()
+            raise ValueError("staff-only shares never go in the recap")
+        share.starred, share.held = True, False
+    else:
+        share.starred = share.on_screen = share.pinned = False
+    record(storytime_id, "share.updated", share=share, public=was_visible)
+    db.session.commit()
