@@ -17,7 +17,7 @@ from storytime.api import bp
 from storytime.errors import error_response
 from storytime.extensions import db
 from storytime.models import Share, Storytime
-from storytime.ratelimits import share_limits
+from storytime.ratelimits import code_lookup_limit, share_limits
 from storytime.share.phone import current_phone
 from storytime.share.present import share_for_phone
 from storytime.share.service import ShareError, create_share, delete_own_share, edit_own_share
@@ -104,6 +104,7 @@ def csrf_token():
 
 
 @bp.route("/storytimes/<code>/shares", methods=["POST"], endpoint="create_share")
+@code_lookup_limit
 @share_limits
 def create_share_json(code: str):
     """Save a share; 201 when new, 200 with the same share when the client id was seen."""
@@ -139,6 +140,7 @@ def create_share_json(code: str):
 
 
 @bp.route("/storytimes/<code>/shares/mine")
+@code_lookup_limit
 def my_shares(code: str):
     """Return what this phone shared in the storytime, oldest first."""
     storytime = _storytime(code, must_be_open=False)
