@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from storytime.admin import bp as admin_bp
     from storytime.api import bp as api_bp
     from storytime.auth import bp as auth_bp
+    from storytime.live.routes import bp as live_bp
     from storytime.main import bp as main_bp
     from storytime.review import bp as review_bp
     from storytime.review import public_bp as recap_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(live_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(recap_bp)
     app.register_blueprint(share_bp)

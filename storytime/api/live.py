@@ -1,0 +1,162 @@
+"""Live API: the event feed, the SSE stream, moderation and the storytime's controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, jsonify, request, stream_with_context
+from flask_babel import gettext as _
+
+from storytime.api import bp
+from storytime.errors import error_response
+from storytime.extensions import db
+from storytime.live.access import reader_audience, require_runner
+from storytime.live.feed import read_feed, storytime_for_staff
+from storytime.live.stream import event_stream
+from storytime.models import Share, Storytime
+from storytime.share.present import share_for_staff
+from storytime.share.service import MODERATION_FLAGS, ShareError, delete_share, moderate
+from storytime.storytimes.service import (
+    StorytimeError,
+    rotate_display_token,
+    set_quiet,
+    set_state,
+)
+
+MAX_EVENT_ID = 2**63 - 1
+
+
+def _event_id(value: str | None, name: str) -> int:
+    """Parse an event id from a query argument or header; 0 when absent."""
+    if value is None or value.strip() == "":
+        return 0
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_EVENT_ID:
+        abort(
+            error_response(
+                422, _("'%(name)s' must be a whole number of 0 or more.", name=name), field=name
+            )
+        )
+    return int(value)
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(error_response(422, _('Send a JSON object, e.g. {"on_screen": true}.')))
+    return body
+
+
+@bp.route("/storytimes/<int:storytime_id>/events")
+def live_events(storytime_id: int):
+    """Return the events after `?after=` in the reader's shape (staff or display)."""
+    storytime = db.get_or_404(Storytime, storytime_id)
+    audience, _token = reader_audience(storytime)
+    after = _event_id(request.args.get("after"), "after")
+    feed = read_feed(storytime, after, audience)
+    response = jsonify(events=feed.items, last_id=feed.last_id, more=feed.more)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/storytimes/<int:storytime_id>/stream")
+def live_stream(storytime_id: int):
+    """Follow the storytime as Server-Sent Events; resumes after `Last-Event-ID`."""
+    storytime = db.get_or_404(Storytime, storytime_id)
+    audience, token = reader_audience(storytime)
+    header = request.headers.get("Last-Event-ID")
+    if header is not None and header.strip():
+        after = _event_id(header, "Last-Event-ID")
+    else:
+        after = _event_id(request.args.get("last_event_id"), "last_event_id")
+    # The generator opens its own sessions; hold nothing from this one while streaming.
+    db.session.remove()
+    body = event_stream(storytime_id, audience=audience, after=after, display_token=token)
+    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    # no-transform: proxies must not compress or rewrite (that would buffer the stream).
+    response.headers["Cache-Control"] = "no-cache, no-transform"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _share_for_runner(share_id: int) -> Share:
+    # Check credentials before existence, so ids are not probed anonymously.
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        from storytime.live.access import deny_non_staff
+
+        deny_non_staff()
+    share = db.get_or_404(Share, share_id)
+    require_runner(share.storytime)
+    return share
+
+
+@bp.route("/shares/<int:share_id>", methods=["PATCH"])
+def moderate_share(share_id: int):
+    """Show, hide, pin, answer or star a share (any of the four booleans)."""
+    share = _share_for_runner(share_id)
+    changes = _json_object()
+    if not changes:
+        return error_response(
+            422, _("Send at least one of: %(fields)s.", fields=", ".join(MODERATION_FLAGS))
+        )
+    try:
+        share = moderate(share, changes)
+    except ShareError as exc:
+        return error_response(exc.status, str(exc.message), field=exc.field)
+    return jsonify(share=share_for_staff(share))
+
+
+@bp.route("/shares/<int:share_id>", methods=["DELETE"])
+def delete_share_api(share_id: int):
+    """Delete a share for good; every screen drops it."""
+    share = _share_for_runner(share_id)
+    delete_share(share)
+    return "", 204
+
+
+def _storytime_for_runner(storytime_id: int) -> Storytime:
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        from storytime.live.access import deny_non_staff
+
+        deny_non_staff()
+    storytime = db.get_or_404(Storytime, storytime_id)
+    require_runner(storytime)
+    return storytime
+
+
+@bp.route("/storytimes/<int:storytime_id>/state", methods=["POST"])
+def live_set_state(storytime_id: int):
+    """Open or close the storytime from the dashboard: `{"state": "open"}`."""
+    storytime = _storytime_for_runner(storytime_id)
+    state = _json_object().get("state")
+    if state not in ("open", "closed"):
+        return error_response(422, _('\'state\' must be "open" or "closed".'), field="state")
+    try:
+        set_state(storytime, state)
+    except StorytimeError as exc:
+        return error_response(exc.status, str(exc.message), field="state")
+    return jsonify(storytime=storytime_for_staff(storytime))
+
+
+@bp.route("/storytimes/<int:storytime_id>/quiet", methods=["POST"])
+def live_set_quiet(storytime_id: int):
+    """Turn the quiet screen on or off: `{"quiet": true}`."""
+    storytime = _storytime_for_runner(storytime_id)
+    quiet = _json_object().get("quiet")
+    if not isinstance(quiet, bool):
+        return error_response(422, _("'quiet' must be true or false."), field="quiet")
+    set_quiet(storytime, quiet)
+    return jsonify(storytime=storytime_for_staff(storytime))
+
+
+@bp.route("/storytimes/<int:storytime_id>/display-token", methods=["POST"])
+def live_rotate_display_token(storytime_id: int):
+    """Give the display link a new secret; the old link stops at once."""
+    storytime = _storytime_for_runner(storytime_id)
+    rotate_display_token(storytime)
+    body = storytime_for_staff(storytime)
+    return jsonify(display_url=body["display_url"], storytime=body)

@@ -1,0 +1,181 @@
+"""Turn a storytime's event log into the JSON feed one audience may see.
+
+Events only name what changed; each item carries the share or storytime as it is
+*now*, in the shape of the audience. Two audiences:
+
+- staff: every event; a share as `share_for_staff`, a deleted one as `{"id": …}`;
+  storytime events with the live state (state, quiet, links, counts).
+- display: only public events; a share visible on the display now becomes
+  `share.shown` with `share_for_display`, anything else `share.hidden` with its id
+  alone. Nothing staff-only ever leaves this module for the display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func
+
+from storytime.extensions import db
+from storytime.live.events import events_after
+from storytime.models import KINDS, Event, Share, Storytime
+from storytime.share.present import share_for_display, share_for_staff
+from storytime.share.service import visible_on_display
+
+STAFF = "staff"
+DISPLAY = "display"
+AUDIENCES = (STAFF, DISPLAY)
+PAGE_SIZE = 500
+
+
+@dataclass
+class Feed:
+    """One page of the feed: items oldest first, and the id to resume after."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    last_id: int = 0
+    # True when the page was full and more events wait right after last_id.
+    more: bool = False
+
+
+def join_url(storytime: Storytime) -> str:
+    """Return the caregivers' join link (the storytimes helper's, when present)."""
+    try:
+        from storytime.storytimes.links import join_url as links_join_url
+    except ImportError:
+        return f"{current_app.config['BASE_URL']}/j/{storytime.code}"
+    return links_join_url(storytime)
+
+
+def display_url(storytime: Storytime) -> str:
+    """Return the secret display link (staff only)."""
+    try:
+        from storytime.storytimes.links import display_url as links_display_url
+    except ImportError:
+        return f"{current_app.config['BASE_URL']}/display/{storytime.display_token}"
+    return links_display_url(storytime)
+
+
+def counts(storytime_id: int) -> dict[str, Any]:
+    """Count the storytime's shares by kind, and the phones that shared."""
+    by_kind = dict.fromkeys(KINDS, 0)
+    rows = db.session.execute(
+        db.select(Share.kind, func.count())
+        .where(Share.storytime_id == storytime_id)
+        .group_by(Share.kind)
+    )
+    for kind, number in rows:
+        by_kind[kind] = number
+    phones = db.session.execute(
+        db.select(func.count(func.distinct(Share.phone))).where(
+            Share.storytime_id == storytime_id, Share.phone != ""
+        )
+    ).scalar_one()
+    return {"by_kind": by_kind, "total": sum(by_kind.values()), "phones": phones}
+
+
+def storytime_for_display(storytime: Storytime) -> dict[str, Any]:
+    """What the big screen may know about the storytime: nothing secret."""
+    return {
+        "id": storytime.id,
+        "title": storytime.title,
+        "state": storytime.state,
+        "quiet": storytime.quiet,
+        "code": storytime.code,
+        "join_url": join_url(storytime),
+    }
+
+
+def storytime_for_staff(storytime: Storytime) -> dict[str, Any]:
+    """The dashboard's view of the storytime: live state, links and counts."""
+    return {
+        **storytime_for_display(storytime),
+        "display_url": display_url(storytime),
+        "last_event_id": storytime.last_event_id,
+        "counts": counts(storytime.id),
+    }
+
+
+def _shares_by_id(events: Iterable[Event]) -> dict[int, Share]:
+    ids = {event.share_id for event in events if event.share_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(db.select(Share).where(Share.id.in_(ids))).scalars()
+    return {share.id: share for share in rows}
+
+
+def staff_items(storytime: Storytime, events: list[Event]) -> list[dict[str, Any]]:
+    """Render events for staff: everything, in its current state."""
+    shares = _shares_by_id(events)
+    summary = counts(storytime.id) if events else None
+    items = []
+    for event in events:
+        item: dict[str, Any] = {"id": event.id, "type": event.type}
+        if event.share_id is not None:
+            share = shares.get(event.share_id)
+            if share is None or share.storytime_id != storytime.id:
+                # Gone since: whatever the event was, the screen should drop it.
+                item["type"] = "share.deleted"
+                item["share"] = {"id": event.share_id}
+            else:
+                item["share"] = share_for_staff(share)
+            item["counts"] = summary
+        else:
+            item["storytime"] = storytime_for_staff(storytime)
+        items.append(item)
+    return items
+
+
+def display_items(storytime: Storytime, events: list[Event]) -> list[dict[str, Any]]:
+    """Render public events for the display: on-screen shares or just the id to hide."""
+    shares = _shares_by_id(events)
+    items = []
+    for event in events:
+        if not event.public:  # never trust the caller to have filtered
+            continue
+        if event.share_id is not None:
+            share = shares.get(event.share_id)
+            if (
+                share is not None
+                and share.storytime_id == storytime.id
+                and visible_on_display(share, storytime)
+            ):
+                items.append(
+                    {"id": event.id, "type": "share.shown", "share": share_for_display(share)}
+                )
+            else:
+                items.append(
+                    {"id": event.id, "type": "share.hidden", "share": {"id": event.share_id}}
+                )
+        else:
+            items.append(
+                {"id": event.id, "type": event.type, "storytime": storytime_for_display(storytime)}
+            )
+    return items
+
+
+def read_feed(storytime: Storytime, after: int, audience: str, *, limit: int = PAGE_SIZE) -> Feed:
+    """Return the audience's items for events after `after`, oldest first."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
+    events = events_after(storytime.id, after, public_only=audience == DISPLAY, limit=limit)
+    render = staff_items if audience == STAFF else display_items
+    return Feed(
+        items=render(storytime, events),
+        last_id=events[-1].id if events else after,
+        more=len(events) == limit,
+    )
+
+
+def visible_shares(storytime: Storytime, limit: int = 50) -> list[Share]:
+    """Return the shares the display shows now, newest first (for the page's first paint)."""
+    rows = db.session.execute(
+        db.select(Share)
+        .where(Share.storytime_id == storytime.id, Share.on_screen, Share.allow_screen)
+        .order_by(Share.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [share for share in rows if visible_on_display(share, storytime)]

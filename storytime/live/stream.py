@@ -1,0 +1,100 @@
+"""Server-Sent Events for one storytime, as a plain generator the view wraps.
+
+The loop: note the notifier's generation, read the log after the last id sent,
+send it, then wait for the generation to move (or for the heartbeat). Reading
+the generation *before* the database means a commit landing between the read
+and the wait still wakes us at once. The database session is released before
+every wait, so an idle stream holds no connection and, on SQLite, no read
+snapshot (a WAL reader that never ends its transaction would not see new
+commits, and would stop checkpoints).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import current_app
+
+from storytime.extensions import db
+from storytime.live import notifier_for
+from storytime.live.feed import DISPLAY, read_feed
+from storytime.models import Storytime
+
+RETRY_MS = 2000
+
+
+def frame(item: dict[str, Any]) -> str:
+    """Return one SSE frame for a feed item."""
+    data = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {item['id']}\nevent: {item['type']}\ndata: {data}\n\n"
+
+
+def comment(text: str) -> str:
+    """Return an SSE comment line (ignored by browsers, keeps proxies from timing out)."""
+    return f": {text}\n\n"
+
+
+def token_is_current(storytime: Storytime | None, token: str | None) -> bool:
+    """Return whether a display token still opens this storytime (constant-time compare)."""
+    if storytime is None or not token:
+        return False
+    return hmac.compare_digest(storytime.display_token.encode(), token.encode())
+
+
+def event_stream(
+    storytime_id: int,
+    *,
+    audience: str,
+    after: int = 0,
+    display_token: str | None = None,
+    max_seconds: float | None = None,
+    heartbeat_seconds: float | None = None,
+) -> Iterator[str]:
+    """Yield SSE text for one storytime until `max_seconds` pass or the link is revoked.
+
+    Run it inside an app context (the view uses `stream_with_context`).
+    """
+    config = current_app.config
+    max_seconds = config["STREAM_MAX_SECONDS"] if max_seconds is None else max_seconds
+    heartbeat = (
+        config["STREAM_HEARTBEAT_SECONDS"] if heartbeat_seconds is None else heartbeat_seconds
+    )
+    notifier = notifier_for(current_app)
+    started = last_sent = time.monotonic()
+    deadline = started + max_seconds
+    try:
+        # Headers leave with the first bytes; browsers then wait `retry` ms between reconnects.
+        yield f"retry: {RETRY_MS}\n" + comment("storytime live stream")
+        while True:
+            seen = notifier.generation(storytime_id)
+            storytime = db.session.get(Storytime, storytime_id)
+            if storytime is None:
+                yield "event: gone\ndata: {}\n\n"
+                return
+            if audience == DISPLAY and not token_is_current(storytime, display_token):
+                yield "event: revoked\ndata: {}\n\n"
+                return
+            feed = read_feed(storytime, after, audience)
+            # End the read before sending or sleeping: no connection is held while idle.
+            db.session.remove()
+            for item in feed.items:
+                yield frame(item)
+            if feed.items:
+                last_sent = time.monotonic()
+            after = feed.last_id
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            if feed.more:
+                continue
+            if now - last_sent >= heartbeat:
+                yield comment("heartbeat")
+                last_sent = now
+            timeout = min(deadline - now, heartbeat - (now - last_sent))
+            notifier.wait(storytime_id, seen, max(timeout, 0.0))
+    finally:
+        db.session.remove()
