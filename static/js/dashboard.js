@@ -277,10 +277,10 @@
     if (!e.submitter) return;
     e.preventDefault();
     var action = e.submitter.value;
-    var request = (action === "open" || action === "close")
-      ? send("POST", data.stateApi, { state: action === "open" ? "open" : "closed" })
-      : send("POST", data.quietApi, { quiet: action === "quiet" });
-    request.then(function (body) { updateStorytime(body.storytime); })
+    var change = (action === "open" || action === "close")
+      ? { state: action === "open" ? "open" : "closed" }
+      : { quiet: action === "quiet" };
+    send("PATCH", data.storytimeApi, change).then(updateStorytime)
       .catch(function (err) { window.alert(err.message || data.msgFailed); });
   });
 

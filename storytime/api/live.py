@@ -1,4 +1,8 @@
-"""Live API: the event feed, the SSE stream, moderation and the storytime's controls."""
+"""Live API: the event feed, the SSE stream, moderation and the display link.
+
+Opening, closing and the quiet screen go through `PATCH /api/v1/storytimes/<id>`
+(storytime/api/storytimes.py); the dashboard calls it.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,16 @@ from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime
 from storytime.share.present import share_for_staff
 from storytime.share.service import MODERATION_FLAGS, ShareError, delete_share, moderate
-from storytime.storytimes.service import (
-    StorytimeError,
-    rotate_display_token,
-    set_quiet,
-    set_state,
-)
+from storytime.storytimes.service import rotate_display_token
 
 MAX_EVENT_ID = 2**63 - 1
+
+
+def _fail(status: int, message: str, **extra: Any):
+    """Stop with a JSON error (from helpers that cannot return a response)."""
+    response, code = error_response(status, message, **extra)
+    response.status_code = code
+    abort(response)
 
 
 def _event_id(value: str | None, name: str) -> int:
@@ -32,18 +38,14 @@ def _event_id(value: str | None, name: str) -> int:
         return 0
     value = value.strip()
     if not value.isascii() or not value.isdigit() or int(value) > MAX_EVENT_ID:
-        abort(
-            error_response(
-                422, _("'%(name)s' must be a whole number of 0 or more.", name=name), field=name
-            )
-        )
+        _fail(422, _("'%(name)s' must be a whole number of 0 or more.", name=name), field=name)
     return int(value)
 
 
 def _json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(error_response(422, _('Send a JSON object, e.g. {"on_screen": true}.')))
+        _fail(422, _('Send a JSON object, e.g. {"on_screen": true}.'))
     return body
 
 
@@ -126,31 +128,6 @@ def _storytime_for_runner(storytime_id: int) -> Storytime:
     storytime = db.get_or_404(Storytime, storytime_id)
     require_runner(storytime)
     return storytime
-
-
-@bp.route("/storytimes/<int:storytime_id>/state", methods=["POST"])
-def live_set_state(storytime_id: int):
-    """Open or close the storytime from the dashboard: `{"state": "open"}`."""
-    storytime = _storytime_for_runner(storytime_id)
-    state = _json_object().get("state")
-    if state not in ("open", "closed"):
-        return error_response(422, _('\'state\' must be "open" or "closed".'), field="state")
-    try:
-        set_state(storytime, state)
-    except StorytimeError as exc:
-        return error_response(exc.status, str(exc.message), field="state")
-    return jsonify(storytime=storytime_for_staff(storytime))
-
-
-@bp.route("/storytimes/<int:storytime_id>/quiet", methods=["POST"])
-def live_set_quiet(storytime_id: int):
-    """Turn the quiet screen on or off: `{"quiet": true}`."""
-    storytime = _storytime_for_runner(storytime_id)
-    quiet = _json_object().get("quiet")
-    if not isinstance(quiet, bool):
-        return error_response(422, _("'quiet' must be true or false."), field="quiet")
-    set_quiet(storytime, quiet)
-    return jsonify(storytime=storytime_for_staff(storytime))
 
 
 @bp.route("/storytimes/<int:storytime_id>/display-token", methods=["POST"])
