@@ -49,7 +49,15 @@ def select_locale() -> str | None:
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages)
+    # By the browser's order of preference, a regional variant counting as its language:
+    # "fr-CA;q=0.8, en;q=0.5" is French (Werkzeug's best_match would pick the exact "en").
+    for value, quality in request.accept_languages:
+        if quality <= 0:
+            continue
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if primary in languages:
+            return primary
+    return None
 
 
 def select_timezone() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -37,6 +38,8 @@ def share_helpers() -> dict:
         "kind_icon": kind_icon,
         "share_max_length": current_app.config["SHARE_MAX_LENGTH"],
         "purge_after_days": current_app.config["PURGE_AFTER_DAYS"],
+        "format_date": format_date,
+        "format_time": format_time,
     }
 
 
