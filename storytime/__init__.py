@@ -75,7 +75,6 @@ def register_blueprints(app: Flask) -> None:
     from storytime.auth import bp as auth_bp
     from storytime.live.routes import bp as live_bp
     from storytime.main import bp as main_bp
-    from storytime.share import bp as share_bp
     from storytime.review import bp as review_bp
     from storytime.review import public_bp as recap_bp
     from storytime.share import bp as share_bp
@@ -84,7 +83,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(share_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(recap_bp)
