@@ -48,9 +48,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
-    from storytime import database, extensions, live, security
+    from storytime import database, extensions, live, performance, security
     from storytime.auth import tokens
 
+    # First: its timer starts before, and compression runs after, every other hook.
+    performance.init_app(app)
     database.init_app(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True

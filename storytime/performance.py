@@ -1,0 +1,154 @@
+"""Bytes on the wire: compressed responses, year-long caching of fingerprinted assets.
+
+Dynamic HTML and JSON are compressed by Flask-Compress (brotli or gzip, as the
+browser accepts). Static files are compressed here instead, once per file
+version, and kept in memory: there are a few dozen of them and they only change
+with a deploy. Nothing streamed is ever compressed, so a live screen's
+`text/event-stream` reaches the browser as each event is written, not when a
+compressor's buffer fills.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask, Response, current_app, g, request
+from flask_compress import Compress
+
+ONE_YEAR = 365 * 24 * 60 * 60
+COMPRESSIBLE = {
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+}
+MIN_SIZE = 500  # below this the headers cost more than they save
+STATIC_CACHE_FILES = 512
+
+
+class _StaticCache:
+    """Compressed static files, keyed by path, modification time and algorithm."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, float, str], bytes] = {}
+
+    def compressed(self, path: Path, mtime: float, algorithm: str) -> bytes:
+        key = (str(path), mtime, algorithm)
+        with self._lock:
+            data = self._items.get(key)
+        if data is None:
+            data = _compress(path.read_bytes(), algorithm)
+            with self._lock:
+                if len(self._items) >= STATIC_CACHE_FILES:
+                    self._items.clear()  # only after many deploys in one process
+                self._items[key] = data
+        return data
+
+
+def _compress(data: bytes, algorithm: str) -> bytes:
+    if algorithm == "br":
+        import brotli
+
+        return brotli.compress(data, quality=11)  # once per file version: spend the time
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _accepted(accept_encoding: str) -> str | None:
+    """Return the best encoding the client accepts that static files are served in."""
+    offered = {
+        part.split(";")[0].strip().lower()
+        for part in accept_encoding.split(",")
+        if not part.strip().endswith("q=0")
+    }
+    for algorithm in ("br", "gzip"):
+        if algorithm in offered:
+            return algorithm
+    return None
+
+
+def is_current_version(filename: str, version: str | None) -> bool:
+    """Return whether `?v=` names the file's current content (as `asset_url` makes it)."""
+    from storytime.templating import asset_url
+
+    if not version:
+        return False
+    expected = asset_url(filename).rpartition("v=")[2]
+    return version == expected
+
+
+def static_headers(response: Response) -> Response:
+    """Cache fingerprinted assets for a year, and send static text compressed."""
+    if request.endpoint != "static" or response.status_code not in (200, 304):
+        return response
+    filename = (request.view_args or {}).get("filename", "")
+    if is_current_version(filename, request.args.get("v")):
+        # The URL changes whenever the content does, so it never needs revalidating.
+        response.cache_control.public = True
+        response.cache_control.max_age = ONE_YEAR
+        response.cache_control.immutable = True
+        response.cache_control.no_cache = None
+    response.vary.add("Accept-Encoding")
+    if response.status_code != 200 or response.mimetype not in COMPRESSIBLE:
+        return response
+    algorithm = _accepted(request.headers.get("Accept-Encoding", ""))
+    path = Path(current_app.static_folder or "") / filename
+    if algorithm is None or "Content-Encoding" in response.headers or request.range:
+        return response
+    try:
+        stat = path.stat()
+    except OSError:
+        return response
+    if stat.st_size < MIN_SIZE:
+        return response
+    data = _static_cache.compressed(path, stat.st_mtime, algorithm)
+    original = response.response
+    response.direct_passthrough = False
+    response.set_data(data)
+    if hasattr(original, "close"):
+        original.close()  # the open file send_file would have streamed
+    response.headers["Content-Encoding"] = algorithm
+    etag, weak = response.get_etag()
+    if etag:
+        response.set_etag(f"{etag}-{algorithm}", weak=weak)
+    return response
+
+
+def _start_timer() -> None:
+    g.server_timing_start = time.perf_counter()
+
+
+def server_timing(response: Response) -> Response:
+    """Add `Server-Timing: app;dur=<ms>` (SERVER_TIMING=true; the benchmark reads it)."""
+    start = g.get("server_timing_start")
+    if start is not None:
+        elapsed = (time.perf_counter() - start) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed:.2f}"
+    return response
+
+
+_static_cache = _StaticCache()
+compress = Compress()
+
+
+def init_app(app: Flask) -> None:
+    """Install compression, static caching and (when configured) Server-Timing."""
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_MIMETYPES", sorted(COMPRESSIBLE))
+    app.config.setdefault("COMPRESS_MIN_SIZE", MIN_SIZE)
+    # Never compress a streamed body: a compressor holds live events back until its
+    # buffer fills. (Static files are streamed too; static_headers compresses them.)
+    app.config["COMPRESS_STREAMS"] = False
+    app.config.setdefault("SERVER_TIMING", False)
+    if app.config["SERVER_TIMING"]:
+        # Registered first so it runs last and counts compression too.
+        app.before_request(_start_timer)
+        app.after_request(server_timing)
+    compress.init_app(app)
+    app.after_request(static_headers)
