@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from storytime.review import bp as review_bp
     from storytime.review import public_bp as recap_bp
     from storytime.share import bp as share_bp
+    from storytime.storytimes import bp as storytimes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(recap_bp)
     app.register_blueprint(share_bp)
+    app.register_blueprint(storytimes_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

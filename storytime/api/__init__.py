@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from storytime.api import live, openapi, review, routes, shares  # noqa: E402, F401
+from storytime.api import live, openapi, review, routes, shares, storytimes  # noqa: E402, F401

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from storytime.database import begin_write
 from storytime.extensions import db
 from storytime.live.events import record
-from storytime.models import STATES, Storytime, now_utc
+from storytime.models import (
+    AUDIENCES,
+    KINDS,
+    MODERATION_MODES,
+    STATES,
+    Branch,
+    Prompt,
+    Storytime,
+    User,
+    now_utc,
+)
 
 # No look-alikes: 0/O, 1/I/L are left out, and so are vowels (no accidental words).
 CODE_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXYZ"
@@ -17,10 +32,11 @@ CODE_LENGTH = 6  # 28**6 ≈ 480 million codes; lookups are rate-limited
 class StorytimeError(ValueError):
     """A change to a storytime that cannot be made; `status` is the HTTP status to answer."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field
 
 
 def normalise_code(code: str) -> str:
@@ -100,3 +116,205 @@ def rotate_display_token(storytime: Storytime) -> str:
     record(storytime.id, "display.rotated", public=True)
     db.session.commit()
     return storytime.display_token
+
+
+# Column sizes, so a long value gets a message instead of a database error.
+TITLE_MAX = 200
+THEME_MAX = 200
+QUESTION_MAX = 300
+# How long after its start time a storytime that was never opened still counts as "next".
+LATE_START_GRACE = timedelta(hours=2)
+# Codes can collide between two writers on PostgreSQL; the partial unique index catches it.
+INSERT_ATTEMPTS = 3
+
+
+@dataclass
+class Details:
+    """What a librarian decides about a storytime, parsed but not yet checked."""
+
+    branch: Branch
+    title: str
+    starts_at: datetime
+    audience: str = "all_ages"
+    theme: str = ""
+    moderation: str = "instant"
+    # (kind, question) for each open kind; order follows KINDS.
+    prompts: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, storytime: Storytime) -> Details:
+        """Return the details of an existing storytime."""
+        return cls(
+            branch=storytime.branch,
+            title=storytime.title,
+            starts_at=storytime.starts_at,
+            audience=storytime.audience,
+            theme=storytime.theme,
+            moderation=storytime.moderation,
+            prompts=[(prompt.kind, prompt.question) for prompt in storytime.prompts],
+        )
+
+
+def check_details(details: Details) -> Details:
+    """Return the details cleaned up, or raise StorytimeError naming the first bad field."""
+    title = (details.title or "").strip()
+    theme = (details.theme or "").strip()
+    if not title:
+        raise StorytimeError(_("Give the storytime a title."), field="title")
+    if len(title) > TITLE_MAX:
+        raise StorytimeError(
+            _("The title can be at most %(n)d characters.", n=TITLE_MAX), field="title"
+        )
+    if len(theme) > THEME_MAX:
+        raise StorytimeError(
+            _("The theme can be at most %(n)d characters.", n=THEME_MAX), field="theme"
+        )
+    if details.branch is None:
+        raise StorytimeError(_("Choose a branch."), field="branch")
+    if not details.branch.active:
+        raise StorytimeError(_("That branch is no longer active."), field="branch")
+    if details.starts_at is None or details.starts_at.tzinfo is None:
+        raise StorytimeError(_("Give a start time with its time zone."), field="starts_at")
+    if details.audience not in AUDIENCES:
+        raise StorytimeError(
+            _("Audience must be one of: %(choices)s.", choices=", ".join(AUDIENCES)),
+            field="audience",
+        )
+    if details.moderation not in MODERATION_MODES:
+        raise StorytimeError(
+            _("Moderation must be one of: %(choices)s.", choices=", ".join(MODERATION_MODES)),
+            field="moderation",
+        )
+    questions: dict[str, str] = {}
+    for kind, question in details.prompts:
+        if kind not in KINDS:
+            raise StorytimeError(
+                _("Kinds must be among: %(choices)s.", choices=", ".join(KINDS)), field="kinds"
+            )
+        if kind in questions:
+            raise StorytimeError(_("Each kind can be open only once."), field="kinds")
+        question = (question or "").strip()
+        if len(question) > QUESTION_MAX:
+            raise StorytimeError(
+                _("A question can be at most %(n)d characters.", n=QUESTION_MAX), field="kinds"
+            )
+        questions[kind] = question
+    if not questions:
+        raise StorytimeError(
+            _("Open at least one kind of share (hello, tip, song, question or idea)."),
+            field="kinds",
+        )
+    prompts = [(kind, questions[kind]) for kind in KINDS if kind in questions]
+    return replace(details, title=title, theme=theme, prompts=prompts)
+
+
+def _apply(storytime: Storytime, details: Details) -> None:
+    """Copy checked details onto a storytime, keeping prompt rows whose kind stays open."""
+    storytime.branch = details.branch
+    storytime.branch_id = details.branch.id
+    storytime.title = details.title
+    storytime.starts_at = details.starts_at
+    storytime.audience = details.audience
+    storytime.theme = details.theme
+    storytime.moderation = details.moderation
+    # Reusing rows avoids a delete and an insert of the same (storytime, kind) in one flush.
+    existing = {prompt.kind: prompt for prompt in storytime.prompts}
+    prompts = []
+    for position, (kind, question) in enumerate(details.prompts):
+        prompt = existing.get(kind) or Prompt(kind=kind)
+        prompt.question = question
+        prompt.position = position
+        prompts.append(prompt)
+    storytime.prompts = prompts
+
+
+def _insert(build) -> Storytime:
+    """Insert the storytime `build()` returns under a fresh code, retrying a rare clash."""
+    for _attempt in range(INSERT_ATTEMPTS):
+        begin_write()
+        storytime = build()
+        storytime.code = new_code()
+        storytime.display_token = new_display_token()
+        db.session.add(storytime)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        return storytime
+    raise StorytimeError(_("Could not save the storytime just now. Please try again."), 503)
+
+
+def create_storytime(details: Details, created_by: User | None = None) -> Storytime:
+    """Create a scheduled storytime with a fresh join code and display link."""
+    details = check_details(details)
+
+    def build() -> Storytime:
+        storytime = Storytime(state="scheduled", quiet=False, created_by=created_by)
+        _apply(storytime, details)
+        return storytime
+
+    return _insert(build)
+
+
+def update_storytime(storytime: Storytime, details: Details) -> Storytime:
+    """Change a storytime's details and tell its screens; its code and state stay."""
+    details = check_details(details)
+    begin_write()
+    _apply(storytime, details)
+    record(storytime.id, "storytime.updated", public=True)
+    db.session.commit()
+    return storytime
+
+
+def duplicate_storytime(
+    storytime: Storytime, created_by: User | None = None, days: int = 7
+) -> Storytime:
+    """Schedule the same storytime again `days` later: same prompts, new code and link."""
+    details = replace(Details.of(storytime), starts_at=storytime.starts_at + timedelta(days=days))
+    # The original's branch may have been deactivated since; that is checked like a new one.
+    return create_storytime(details, created_by=created_by)
+
+
+def delete_storytime(storytime: Storytime) -> None:
+    """Delete a storytime with its prompts, shares and events; an open one must close first."""
+    if storytime.state == "open":
+        raise StorytimeError(
+            _("This storytime is open. Close it before deleting it."), 409, field="state"
+        )
+    begin_write()
+    db.session.delete(storytime)
+    db.session.commit()
+
+
+def open_at_branch(branch: Branch) -> Storytime | None:
+    """Return the storytime open now at a branch; the most recently opened if several."""
+    return db.session.execute(
+        db.select(Storytime)
+        .where(Storytime.branch_id == branch.id, Storytime.state == "open")
+        .order_by(Storytime.opened_at.desc().nulls_last(), Storytime.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def next_at_branch(branch: Branch, now: datetime | None = None) -> Storytime | None:
+    """Return the next scheduled storytime at a branch (one running a little late counts)."""
+    since = (now or now_utc()) - LATE_START_GRACE
+    return db.session.execute(
+        db.select(Storytime)
+        .where(
+            Storytime.branch_id == branch.id,
+            Storytime.state == "scheduled",
+            Storytime.starts_at >= since,
+        )
+        .order_by(Storytime.starts_at, Storytime.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def visible_to(user: User):
+    """Return a select of the storytimes this account may see and run."""
+    query = db.select(Storytime)
+    if not user.sees_every_branch:
+        query = query.where(Storytime.branch_id == user.branch_id)
+    return query

@@ -1,0 +1,121 @@
+"""Sensible prompts for a new storytime, by audience, with a nudge from the theme."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+
+from storytime.models import KINDS
+
+AUDIENCE_LABELS = {
+    "babies": _l("Babies"),
+    "toddlers": _l("Toddlers"),
+    "preschool": _l("Preschool"),
+    "families": _l("Families"),
+    "all_ages": _l("All ages"),
+}
+
+KIND_HINTS = {
+    "hello": _l("Hello: caregivers introduce themselves and their child"),
+    "tip": _l("Tip: advice for other caregivers"),
+    "song": _l("Song: their child's favourite song or rhyme"),
+    "question": _l("Question: for the librarian (kept off the screen by default)"),
+    "idea": _l("Idea: what they would like from the library"),
+}
+
+QUESTIONS = {
+    "babies": {
+        "hello": _l("Say hello: your first name, your baby's name and age"),
+        "tip": _l("A tip that makes life with a baby easier"),
+        "song": _l("Your baby's favourite song or rhyme"),
+        "question": _l("A question about babies, books or the library"),
+        "idea": _l("What would you like from the library for your baby?"),
+    },
+    "toddlers": {
+        "hello": _l("Say hello: who came with you today?"),
+        "tip": _l("A tip for busy days with a toddler"),
+        "song": _l("Your toddler's favourite song or rhyme"),
+        "question": _l("A question about toddlers, books or the library"),
+        "idea": _l("What would you like from the library for your toddler?"),
+    },
+    "preschool": {
+        "hello": _l("Say hello: your child's name and a favourite book"),
+        "tip": _l("A tip for getting ready for school"),
+        "song": _l("Your child's favourite song or rhyme"),
+        "question": _l("A question about reading, school or the library"),
+        "idea": _l("What would you like from the library?"),
+    },
+    "families": {
+        "hello": _l("Say hello: who is here today?"),
+        "tip": _l("A tip other families would love"),
+        "song": _l("A song your family loves to sing"),
+        "question": _l("Anything you would like to ask?"),
+        "idea": _l("What would your family like from the library?"),
+    },
+    "all_ages": {
+        "hello": _l("Say hello to the group"),
+        "tip": _l("A tip to share with the group"),
+        "song": _l("Your favourite song or rhyme"),
+        "question": _l("Anything you would like to ask?"),
+        "idea": _l("What would you like from the library?"),
+    },
+}
+
+# A theme word (English, lower case, whole word) makes the tip prompt fit the theme.
+THEME_TIPS = (
+    (
+        (
+            "transport",
+            "transportation",
+            "travel",
+            "car",
+            "cars",
+            "bus",
+            "train",
+            "trains",
+            "plane",
+            "planes",
+            "boat",
+            "boats",
+            "trucks",
+            "wheels",
+            "vehicles",
+        ),
+        _l("A tip for travelling with little ones"),
+    ),
+    (("bedtime", "sleep", "night", "goodnight", "moon", "dreams"), _l("A tip for bedtime")),
+    (
+        ("food", "eating", "fruit", "vegetables", "cooking", "kitchen", "snack", "snacks"),
+        _l("A tip for mealtimes"),
+    ),
+    (
+        ("weather", "rain", "snow", "winter", "summer", "seasons", "outside", "outdoors"),
+        _l("A tip for getting out and about in any weather"),
+    ),
+    (("bath", "bathtime", "water", "splash"), _l("A tip for bath time")),
+    (("feelings", "emotions", "friends", "sharing"), _l("A tip for big feelings")),
+)
+
+# Every kind is open on a new storytime; the librarian unticks what she does not want.
+DEFAULT_OPEN = KINDS
+
+
+def default_question(kind: str, audience: str = "all_ages", theme: str = "") -> str:
+    """Return the suggested question for one kind, in the reader's language."""
+    if kind == "tip":
+        words = set(re.findall(r"[a-z]+", (theme or "").lower()))
+        for theme_words, question in THEME_TIPS:
+            if words.intersection(theme_words):
+                return str(question)
+    by_kind = QUESTIONS.get(audience, QUESTIONS["all_ages"])
+    return str(by_kind[kind])
+
+
+def default_prompts(audience: str = "all_ages", theme: str = "") -> dict[str, str]:
+    """Return the suggested question for every kind."""
+    return {kind: default_question(kind, audience, theme) for kind in KINDS}
+
+
+def audience_label(audience: str) -> str:
+    return str(AUDIENCE_LABELS.get(audience, audience))
