@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import AnyOf, InputRequired
 
 # Each dashboard button maps to the same moderation call the JSON API makes.
 SHARE_ACTIONS: dict[str, dict[str, bool] | None] = {
@@ -23,10 +24,10 @@ CONTROL_ACTIONS = ("open", "close", "quiet", "unquiet", "rotate")
 class ShareActionForm(FlaskForm):
     """One action on one share (the pressed button's value)."""
 
-    action = SelectField(choices=[(key, key) for key in SHARE_ACTIONS])
+    action = StringField(validators=[InputRequired(), AnyOf(list(SHARE_ACTIONS))])
 
 
 class ControlForm(FlaskForm):
     """One control of the storytime: open, close, quiet screen, rotate the display link."""
 
-    action = SelectField(choices=[(key, key) for key in CONTROL_ACTIONS])
+    action = StringField(validators=[InputRequired(), AnyOf(CONTROL_ACTIONS)])

@@ -1,0 +1,291 @@
+"""Moderation: what each action does, and who may do it (API and the no-script forms)."""
+
+from __future__ import annotations
+
+import pytest
+from live_support import make_storytime, post_share, share_state
+
+from storytime.auth.tokens import create_token
+from storytime.extensions import db
+from storytime.models import User
+
+ACTIONS = [
+    ("PATCH", {"on_screen": False}),
+    ("PATCH", {"pinned": True}),
+    ("PATCH", {"starred": True}),
+    ("DELETE", None),
+]
+
+
+def call(client, method, share_id, body=None, **kwargs):
+    url = f"/api/v1/shares/{share_id}"
+    if method == "DELETE":
+        return client.delete(url, **kwargs)
+    return client.patch(url, json=body, **kwargs)
+
+
+@pytest.fixture
+def room(app):
+    """An open storytime at Central with one on-screen tip; return (storytime id, share id, token)."""
+    storytime_id, token = make_storytime(app, "central")
+    share_id = post_share(app, storytime_id, "tip", "Bubbles calm my baby")
+    return storytime_id, share_id, token
+
+
+@pytest.mark.parametrize(("method", "body"), ACTIONS)
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("anonymous", 401),
+        ("caregiver_phone", 403),
+        ("display_token", 403),
+        ("librarian_other_branch", 403),
+        ("librarian", None),
+        ("coordinator", None),
+        ("admin", None),
+        ("bearer", None),
+    ],
+)
+def test_who_may_moderate(app, client, staff, room, who, status, method, body):
+    _storytime_id, share_id, token = room
+    kwargs = {}
+    if who == "caregiver_phone":
+        client.set_cookie("st_phone", "a" * 32)
+    elif who == "display_token":
+        kwargs["headers"] = {"X-Display-Token": token}
+    elif who == "librarian_other_branch":
+        staff.signed_in(client, "librarian", "eastside")
+    elif who in ("librarian", "coordinator", "admin"):
+        staff.signed_in(client, who, "central")
+    elif who == "bearer":
+        user_id = staff.user("librarian", "script@central.example.org", "central")
+        with app.app_context():
+            secret = create_token(db.session.get(User, user_id), "script")
+        kwargs["headers"] = {"Authorization": f"Bearer {secret}"}
+    before = share_state(app, share_id)
+    response = call(client, method, share_id, body, **kwargs)
+    if status is not None:
+        assert response.status_code == status, response.get_data(as_text=True)
+        after = share_state(app, share_id)
+        assert after is not None and after.updated_at == before.updated_at, "it changed anyway"
+    else:
+        assert response.status_code == (204 if method == "DELETE" else 200)
+
+
+def test_display_token_in_the_query_is_refused_too(app, client, room):
+    _storytime_id, share_id, token = room
+    response = client.patch(f"/api/v1/shares/{share_id}?token={token}", json={"starred": True})
+    assert response.status_code == 403
+
+
+def test_session_without_csrf_is_refused(app, client, staff, room):
+    _storytime_id, share_id, _token = room
+    staff.signed_in(client)
+    response = client.patch(f"/api/v1/shares/{share_id}", json={"starred": True}, csrf=False)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "csrf_failed"
+    assert not share_state(app, share_id).starred
+
+
+def test_a_missing_share_is_404_for_staff_and_401_for_strangers(app, client, staff):
+    assert client.patch("/api/v1/shares/999", json={"starred": True}).status_code == 401
+    staff.signed_in(client)
+    assert client.patch("/api/v1/shares/999", json={"starred": True}).status_code == 404
+    assert client.delete("/api/v1/shares/999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        [],
+        "on_screen",
+        None,
+        {"on_screen": "false"},
+        {"on_screen": 0},
+        {"pinned": None},
+        {"starred": 1},
+        {"colour": "red"},
+        {"starred": True, "text": "changed"},
+    ],
+)
+def test_bad_moderation_bodies_get_422_and_change_nothing(app, client, staff, room, body):
+    _storytime_id, share_id, _token = room
+    staff.signed_in(client)
+    before = share_state(app, share_id)
+    response = client.patch(f"/api/v1/shares/{share_id}", json=body)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["message"]
+    after = share_state(app, share_id)
+    assert (after.on_screen, after.pinned, after.starred, after.text) == (
+        before.on_screen,
+        before.pinned,
+        before.starred,
+        before.text,
+    )
+
+
+def test_show_hide_pin_answer_star_and_delete(app, client, staff):
+    storytime_id, _token = make_storytime(app)
+    staff.signed_in(client)
+    tip = post_share(app, storytime_id, "tip", "Sing slowly")
+    other = post_share(app, storytime_id, "tip", "Clap along")
+    question = post_share(app, storytime_id, "question", "More music?", allow_screen=True)
+
+    body = client.patch(f"/api/v1/shares/{tip}", json={"on_screen": False}).get_json()["share"]
+    assert body["on_screen"] is False
+    assert client.patch(f"/api/v1/shares/{tip}", json={"on_screen": True}).status_code == 200
+    assert share_state(app, tip).on_screen
+
+    client.patch(f"/api/v1/shares/{other}", json={"pinned": True})
+    client.patch(f"/api/v1/shares/{tip}", json={"pinned": True})
+    assert share_state(app, tip).pinned and not share_state(app, other).pinned, "one pin only"
+    client.patch(f"/api/v1/shares/{tip}", json={"on_screen": False})
+    assert not share_state(app, tip).pinned, "taking a share off screen unpins it"
+
+    assert client.patch(f"/api/v1/shares/{question}", json={"answered": True}).status_code == 200
+    assert share_state(app, question).answered
+    assert client.patch(f"/api/v1/shares/{tip}", json={"answered": True}).status_code == 422
+
+    both = {"starred": True, "on_screen": True}
+    assert client.patch(f"/api/v1/shares/{tip}", json=both).get_json()["share"]["starred"]
+
+    assert client.delete(f"/api/v1/shares/{tip}").status_code == 204
+    assert share_state(app, tip) is None
+    assert client.delete(f"/api/v1/shares/{tip}").status_code == 404
+
+
+def test_a_staff_only_share_never_goes_on_screen(app, client, staff):
+    storytime_id, _token = make_storytime(app)
+    staff.signed_in(client)
+    private = post_share(app, storytime_id, "question", "Private", allow_screen=False)
+    for change in ({"on_screen": True}, {"pinned": True}):
+        response = client.patch(f"/api/v1/shares/{private}", json=change)
+        assert response.status_code == 409
+    assert not share_state(app, private).on_screen
+    assert client.patch(f"/api/v1/shares/{private}", json={"starred": True}).status_code == 200
+
+
+def test_a_held_share_is_released_by_showing_it(app, client, staff):
+    storytime_id, _token = make_storytime(app, moderation="review")
+    staff.signed_in(client)
+    held = post_share(app, storytime_id, "tip", "Waiting for a look")
+    assert share_state(app, held).held and not share_state(app, held).on_screen
+    client.patch(f"/api/v1/shares/{held}", json={"on_screen": True})
+    assert not share_state(app, held).held and share_state(app, held).on_screen
+
+
+def test_two_dashboards_stay_in_step_through_the_event_log(app, staff):
+    storytime_id, _token = make_storytime(app)
+    share_id = post_share(app, storytime_id, "song", "Row your boat")
+    laptop, phone = app.test_client(), app.test_client()
+    staff.signed_in(laptop)
+    staff.login(phone, "librarian@central.example.org")
+    last = phone.get(f"/api/v1/storytimes/{storytime_id}/events").get_json()["last_id"]
+    laptop.patch(f"/api/v1/shares/{share_id}", json={"starred": True})
+    feed = phone.get(f"/api/v1/storytimes/{storytime_id}/events?after={last}").get_json()
+    assert [(e["type"], e["share"]["starred"]) for e in feed["events"]] == [("share.updated", True)]
+    laptop.delete(f"/api/v1/shares/{share_id}")
+    feed = phone.get(f"/api/v1/storytimes/{storytime_id}/events?after={feed['last_id']}").get_json()
+    assert feed["events"] == [
+        {
+            "id": feed["last_id"],
+            "type": "share.deleted",
+            "share": {"id": share_id},
+            "counts": feed["events"][0]["counts"],
+        }
+    ]
+    assert feed["events"][0]["counts"]["by_kind"]["song"] == 0
+
+
+# --- the dashboard's forms, for browsers without JavaScript ---
+
+
+@pytest.mark.parametrize(
+    ("action", "flag", "value"),
+    [
+        ("hide", "on_screen", False),
+        ("pin", "pinned", True),
+        ("star", "starred", True),
+    ],
+)
+def test_dashboard_buttons_work_without_javascript(app, client, staff, room, action, flag, value):
+    storytime_id, share_id, _token = room
+    staff.signed_in(client)
+    response = client.post(
+        f"/storytimes/{storytime_id}/live/shares/{share_id}", data={"action": action}
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/storytimes/{storytime_id}/live#share-{share_id}")
+    assert getattr(share_state(app, share_id), flag) is value
+
+
+def test_dashboard_delete_button_without_javascript(app, client, staff, room):
+    storytime_id, share_id, _token = room
+    staff.signed_in(client)
+    client.post(f"/storytimes/{storytime_id}/live/shares/{share_id}", data={"action": "delete"})
+    assert share_state(app, share_id) is None
+
+
+def test_unknown_form_action_changes_nothing(app, client, staff, room):
+    storytime_id, share_id, _token = room
+    staff.signed_in(client)
+    response = client.post(
+        f"/storytimes/{storytime_id}/live/shares/{share_id}",
+        data={"action": "explode"},
+        follow_redirects=True,
+    )
+    assert "That action is not known" in response.get_data(as_text=True)
+    assert share_state(app, share_id).on_screen
+
+
+def test_form_actions_need_the_right_branch_and_csrf(app, client, staff, room):
+    storytime_id, share_id, _token = room
+    url = f"/storytimes/{storytime_id}/live/shares/{share_id}"
+    assert client.post(url, data={"action": "hide"}).status_code == 302  # to the sign-in page
+    staff.signed_in(client, "librarian", "eastside")
+    assert client.post(url, data={"action": "hide"}).status_code == 403
+    assert share_state(app, share_id).on_screen
+
+
+@pytest.mark.parametrize(
+    ("action", "check"),
+    [
+        ("close", lambda st: st.state == "closed"),
+        ("quiet", lambda st: st.quiet),
+        ("rotate", None),
+    ],
+)
+def test_room_controls_without_javascript(app, client, staff, action, check):
+    from storytime.models import Storytime
+
+    storytime_id, token = make_storytime(app)
+    staff.signed_in(client)
+    response = client.post(f"/storytimes/{storytime_id}/live/control", data={"action": action})
+    assert response.status_code == 302
+    with app.app_context():
+        storytime = db.session.get(Storytime, storytime_id)
+        if check is None:
+            assert storytime.display_token != token
+        else:
+            assert check(storytime)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 401), ("display_token", 403), ("librarian_other_branch", 403), ("admin", 200)],
+)
+def test_who_may_rotate_the_display_link(app, client, staff, who, status):
+    storytime_id, token = make_storytime(app)
+    headers = {}
+    if who == "display_token":
+        headers = {"X-Display-Token": token}
+    elif who == "librarian_other_branch":
+        staff.signed_in(client, "librarian", "eastside")
+    elif who == "admin":
+        staff.signed_in(client, "admin", None)
+    response = client.post(f"/api/v1/storytimes/{storytime_id}/display-token", headers=headers)
+    assert response.status_code == status
+    if status == 200:
+        assert response.get_json()["display_url"].startswith("http://storytime.test/display/")
+        assert token not in response.get_json()["display_url"]
