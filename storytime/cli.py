@@ -106,9 +106,11 @@ def revoke_token_command(prefix: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    from storytime.copydb import copy_db_command
     from storytime.purge import purge_command
     from storytime.review.demo import seed_demo_command
 
+    app.cli.add_command(copy_db_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(seed_demo_command)
     for command in (
