@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from storytime.admin.service import SLUG_PATTERN, find_branch, find_user, slugify
-from storytime.auth.forms import PasswordFields
+from storytime.auth.forms import PasswordFields, strip
 from storytime.extensions import db
 from storytime.models import ROLES, Branch
 
@@ -20,10 +21,13 @@ ROLE_LABELS = {
 
 
 class BranchForm(FlaskForm):
-    name = StringField(_l("Branch name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        _l("Branch name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
+    )
     slug = StringField(
         _l("Short name for links (optional)"),
-        validators=[Optional(), Length(max=60)],
+        validators=[Length(max=60)],
+        filters=[strip],
         description=_l("Used in the branch's permanent QR link, e.g. /b/central."),
     )
 
@@ -32,16 +36,26 @@ class BranchForm(FlaskForm):
             raise ValidationError(_l("A branch with this name already exists."))
 
     def validate_slug(self, field):
-        slug = (field.data or slugify(self.name.data or "")).strip().lower()
+        # Runs for an empty slug too: the one made from the name must be usable and free.
+        name = (self.name.data or "").strip()
+        if not field.data and not name:
+            return  # the name's own error says what is missing
+        slug = (field.data or slugify(name)).lower()
+        if not field.data and not slug:
+            raise ValidationError(_l("Give a short name for links, e.g. central."))
         if not SLUG_PATTERN.match(slug):
             raise ValidationError(_l("Use lowercase letters, digits and single hyphens."))
         if find_branch(slug) is not None:
-            raise ValidationError(_l("This short name is taken."))
+            raise ValidationError(_("The short name “%(slug)s” is taken.", slug=slug))
 
 
 class StaffForm(FlaskForm, PasswordFields):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    display_name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
+    )
     role = SelectField(
         _l("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
     )

@@ -9,7 +9,7 @@ from flask_login import current_user
 from storytime import settings
 from storytime.admin import bp
 from storytime.admin.forms import BranchForm, SettingsForm, StaffForm
-from storytime.admin.service import create_branch, create_user
+from storytime.admin.service import StaffError, create_branch, create_user
 from storytime.auth.roles import admin_required
 from storytime.extensions import db
 from storytime.models import Branch, User
@@ -21,9 +21,13 @@ def branches():
     """List branches and add one."""
     form = BranchForm()
     if form.validate_on_submit():
-        branch = create_branch(form.name.data, form.slug.data or None)
-        flash(_("Branch %(name)s added.", name=branch.name), "success")
-        return redirect(url_for("admin.branches"))
+        try:
+            branch = create_branch(form.name.data, form.slug.data or None)
+        except StaffError as exc:  # e.g. taken by another admin since the form was checked
+            form.name.errors.append(str(exc))
+        else:
+            flash(_("Branch %(name)s added.", name=branch.name), "success")
+            return redirect(url_for("admin.branches"))
     rows = db.session.execute(db.select(Branch).order_by(Branch.name)).scalars()
     return render_template("admin/branches.html", form=form, branches=rows), (
         400 if form.errors else 200
@@ -49,15 +53,19 @@ def staff():
     form = StaffForm()
     if form.validate_on_submit():
         branch = db.session.get(Branch, form.branch.data) if form.branch.data else None
-        user = create_user(
-            form.email.data,
-            form.role.data,
-            form.password.data,
-            branch_slug=branch.slug if branch else None,
-            display_name=form.display_name.data,
-        )
-        flash(_("Account for %(email)s added.", email=user.email), "success")
-        return redirect(url_for("admin.staff"))
+        try:
+            user = create_user(
+                form.email.data,
+                form.role.data,
+                form.password.data,
+                branch_slug=branch.slug if branch else None,
+                display_name=form.display_name.data,
+            )
+        except StaffError as exc:  # e.g. the email was taken since the form was checked
+            form.email.errors.append(str(exc))
+        else:
+            flash(_("Account for %(email)s added.", email=user.email), "success")
+            return redirect(url_for("admin.staff"))
     users = db.session.execute(db.select(User).order_by(User.display_name)).scalars()
     return render_template("admin/staff.html", form=form, users=users), (
         400 if form.errors else 200
@@ -88,13 +96,14 @@ def settings_page():
         form.timezone.data = settings.timezone()
         form.word_list.data = "\n".join(settings.word_list())
     if form.validate_on_submit():
-        settings.save(
-            {
-                "LIBRARY_NAME": form.library_name.data.strip(),
-                "TIMEZONE": form.timezone.data.strip(),
-                "WORD_LIST": form.word_list.data.strip(),
-            }
-        )
+        values = {
+            "LIBRARY_NAME": form.library_name.data.strip(),
+            "TIMEZONE": form.timezone.data.strip(),
+        }
+        # A request without the field (a script) leaves the word list as it is, not empty.
+        if form.word_list.raw_data:
+            values["WORD_LIST"] = (form.word_list.data or "").strip()
+        settings.save(values)
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings_page"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200

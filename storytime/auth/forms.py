@@ -10,8 +10,13 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 MIN_PASSWORD_LENGTH = 10
 
 
+def strip(value: str | None) -> str | None:
+    """Drop the spaces a paste brings along, before validation sees them."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[strip])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
@@ -37,8 +42,12 @@ class PasswordFields:
 
 
 class SetupForm(FlaskForm, PasswordFields):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    display_name = StringField(
+        _l("Your name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
+    )
 
 
 class TokenForm(FlaskForm):

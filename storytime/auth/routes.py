@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import secrets
+from functools import cache
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.security import check_password_hash
 
 from storytime.auth import bp
 from storytime.auth.forms import LoginForm, SetupForm, TokenForm
@@ -15,6 +17,7 @@ from storytime.auth.setup import finish_setup, setup_token_valid
 from storytime.auth.tokens import create_token, revoke_token
 from storytime.extensions import db, limiter
 from storytime.models import ApiToken, User, now_utc
+from storytime.redirects import safe_path
 
 
 def _login_email_key() -> str:
@@ -22,13 +25,17 @@ def _login_email_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
+@cache
+def _unmatchable_hash() -> str:
+    """Return the hash of a random password nobody knows, made like every account's."""
+    probe = User()
+    probe.set_password(secrets.token_urlsafe(32))
+    return probe.password_hash or ""
+
+
 def _safe_next(target: str | None) -> str:
     """Return a same-site path to go to after login, or the staff home."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("main.index")
+    return safe_path(target, url_for("main.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,6 +50,9 @@ def login():
         user = db.session.execute(
             db.select(User).where(User.email == form.email.data.strip().lower())
         ).scalar_one_or_none()
+        if user is None:
+            # The same slow hash as a real check, so timing does not tell which emails exist.
+            check_password_hash(_unmatchable_hash(), form.password.data)
         if user is None or not user.check_password(form.password.data) or not user.active:
             # One message for every failure, so the form does not reveal which emails exist.
             form.password.errors.append(_("That email and password do not match an account."))
@@ -70,7 +80,9 @@ def setup(token: str):
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        user = finish_setup(form.email.data, form.display_name.data, form.password.data)
+        user = finish_setup(token, form.email.data, form.display_name.data, form.password.data)
+        if user is None:
+            abort(404)
         login_user(user)
         flash(_("Welcome! Your admin account is ready."), "success")
         return redirect(url_for("admin.branches"))

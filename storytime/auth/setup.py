@@ -8,6 +8,7 @@ import secrets
 
 from flask import current_app, url_for
 
+from storytime.database import begin_write
 from storytime.extensions import db
 from storytime.models import Setting, User
 
@@ -36,17 +37,22 @@ def issue_setup_link() -> str | None:
         return url_for("auth.setup", token=token, _external=True)
 
 
-def setup_token_valid(token: str) -> bool:
+def setup_token_valid(token: str, lock: bool = False) -> bool:
     """Return whether the token is the live setup token and no staff exist yet."""
-    setting = db.session.get(Setting, SETUP_KEY)
+    setting = db.session.get(Setting, SETUP_KEY, with_for_update=lock)
     if setting is None or not setting.value or staff_exists():
         return False
     digest = hashlib.sha256(token.encode()).hexdigest()
     return hmac.compare_digest(digest, setting.value)
 
 
-def finish_setup(email: str, display_name: str, password: str) -> User:
-    """Create the first admin and kill the setup link."""
+def finish_setup(token: str, email: str, display_name: str, password: str) -> User | None:
+    """Create the first admin and kill the setup link; None if the link died meanwhile."""
+    # Checked again under the write lock: two tabs submitting at once make one admin.
+    begin_write()
+    if not setup_token_valid(token, lock=True):
+        db.session.rollback()
+        return None
     user = User(email=email.strip().lower(), display_name=display_name.strip(), role="admin")
     user.set_password(password)
     db.session.add(user)

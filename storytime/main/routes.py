@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from storytime.extensions import db
 from storytime.main import bp
+from storytime.redirects import safe_path
 
 
 @bp.route("/")
@@ -37,10 +38,7 @@ def set_language(code: str):
     """Remember the language picked from the picker and go back."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_path(request.form.get("next"), url_for("main.index")))
 
 
 @bp.route("/healthz")
