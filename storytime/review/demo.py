@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import insert
 
 from storytime import settings
@@ -309,6 +310,7 @@ def _entry_id(matcher: KeyMatcher, text: str) -> int | None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--seed", "seed_value", default=2024, show_default=True, help="Random seed.")
 @click.option("--weeks", default=52, show_default=True, type=click.IntRange(1, 520))
 @click.option("--force", is_flag=True, help="Add another batch even if demo data is there.")

@@ -114,3 +114,5 @@ class PlanForm(FlaskForm):
             raise ValidationError(_l("Choose an upcoming storytime."))
         if not current_user.can_run_branch(storytime.branch_id):
             raise ValidationError(_l("You can plan storytimes at your own branch only."))
+        if field.data not in {value for value, _label in field.choices or []}:
+            raise ValidationError(_l("Choose an upcoming storytime."))
