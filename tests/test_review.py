@@ -362,3 +362,19 @@ def test_the_branch_page_lists_the_latest_follow_ups(app, client, staff):
     other = client.get("/b/riverside")
     assert other.status_code == 200
     assert "Saturdays start in May" not in other.get_data(as_text=True)
+
+
+def test_an_uncounted_storytime_starts_from_last_times_headcount(app, client, staff):
+    day = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
+    earlier = make_storytime(app, starts_at=day)
+    later = make_storytime(app, starts_at=day + timedelta(days=7))
+    staff.signed_in(client)
+    client.post(
+        f"/review/storytimes/{earlier}/headcount",
+        data={"adults": "14", "children": "6", "babies": "8"},
+    )
+    html = client.get(f"/review/storytimes/{later}").get_data(as_text=True)
+    assert "last time" in html
+    assert 'value="14"' in html and 'value="6"' in html and 'value="8"' in html
+    with app.app_context():
+        assert db.session.get(Storytime, later).headcount_adults is None  # only a suggestion

@@ -64,15 +64,19 @@ def storytime(storytime_id: int):
         )
     ).scalars()
     form = HeadcountForm(obj=None)
-    form.adults.data = st.headcount_adults
-    form.children.data = st.headcount_children
-    form.babies.data = st.headcount_babies
+    counted = (st.headcount_adults, st.headcount_children, st.headcount_babies)
+    suggested = counted == (None, None, None)
+    if suggested:
+        # Last time's numbers at this branch are a better start than zero: fewer taps.
+        counted = queries.last_headcount(st) or (0, 0, 0)
+    form.adults.data, form.children.data, form.babies.data = counted
     return render_template(
         "review/storytime.html",
         st=st,
         shares=list(shares),
         summary=queries.storytime_summary(st),
         form=form,
+        headcount_suggested=suggested,
         plan=plan_of(st),
         in_recap=in_recap,
     )
