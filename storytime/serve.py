@@ -7,6 +7,7 @@ import logging
 import os
 
 from storytime import create_app
+from storytime.config import Defaults
 
 DEFAULT_THREADS = 200
 
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app({"AUTO_MIGRATE": True})
+    if app.config["BASE_URL"] == Defaults.BASE_URL:
+        # Unless configured, links and QR codes point where this server listens.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        host = f"[{host}]" if ":" in host else host
+        app.config["BASE_URL"] = f"http://{host}:{args.port}"
     with app.app_context():
         from storytime.auth.setup import issue_setup_link
 

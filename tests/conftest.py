@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import MetaData
 
 from storytime import create_app
 from storytime.admin.service import create_branch, create_user
@@ -102,6 +103,22 @@ def app(app_config: dict) -> Iterator[Flask]:
             db.create_all()
     else:
         _empty_postgres(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    app.extensions["storytime_notifier"].close()
+
+
+@pytest.fixture
+def empty_app(app_config: dict) -> Iterator[Flask]:
+    """Return an app whose database has no tables at all, as on a first start."""
+    app = create_app(app_config)
+    app.test_client_class = StorytimeClient
+    with app.app_context():
+        existing = MetaData()
+        existing.reflect(bind=db.engine)
+        existing.drop_all(bind=db.engine)
     yield app
     with app.app_context():
         db.session.remove()
