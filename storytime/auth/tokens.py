@@ -65,7 +65,9 @@ def load_bearer_user() -> None:
     g.bearer_sent = False
     g.bearer_user = None
     token = bearer_token()
-    if token is None:
+    if token is None or not request.path.startswith("/api/"):
+        # Pages go by the session and its CSRF token: a token cannot open them, nor mint
+        # more tokens that would outlive its own revocation.
         return
     g.bearer_sent = True
     g.bearer_user = user_for_token(token)
