@@ -113,28 +113,36 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
         db.session.commit()
 
 
-def start_schedule(app: Flask) -> threading.Thread | None:
+def start_schedule(app: Flask) -> PurgeThread | None:
     """Purge now and then once a day in a daemon thread, when PURGE_AFTER_DAYS is set."""
     days = int(app.config.get("PURGE_AFTER_DAYS") or 0)
     if days <= 0:
         return None
-    stop = threading.Event()
-
-    def run() -> None:
-        while True:
-            try:
-                with app.app_context():
-                    report = purge(timedelta(days=days))
-                app.logger.info("%s", report.summary())
-            except Exception:
-                app.logger.exception("Scheduled purge failed; will try again tomorrow")
-            if stop.wait(DAY):
-                return
-
-    thread = threading.Thread(target=run, name="storytime-purge", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
+    thread = PurgeThread(app, days)
     thread.start()
     return thread
+
+
+class PurgeThread(threading.Thread):
+    """Purge at start and then every day until `stop` is set (a daemon: exits with the server)."""
+
+    def __init__(self, app: Flask, days: int) -> None:
+        super().__init__(name="storytime-purge", daemon=True)
+        self.app, self.days = app, days
+        self.stop = threading.Event()
+        self.first_run = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            try:
+                with self.app.app_context():
+                    report = purge(timedelta(days=self.days))
+                self.app.logger.info("%s", report.summary())
+            except Exception:
+                self.app.logger.exception("Scheduled purge failed; will try again tomorrow")
+            self.first_run.set()
+            if self.stop.wait(DAY):
+                return
 
 
 @click.command("purge")

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from storytime.extensions import csrf
 
@@ -20,6 +21,20 @@ CSP = (
 )
 # One CSP source: a scheme-and-host origin (optionally with a port or a leading *.), or 'self'.
 ORIGIN_PATTERN = re.compile(r"^(?:'self'|https?://(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$")
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:…>` that never hands the database an id too large for its integer columns.
+
+    Such an id cannot exist, so it becomes 0 (no row has it) and the view answers 404,
+    where SQLite or PostgreSQL would otherwise fail with an overflow (a 500).
+    """
+
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= self.LARGEST else 0
 
 
 def check_csrf() -> None:
@@ -82,6 +97,8 @@ def init_app(app: Flask) -> None:
             "DISPLAY_FRAME_ANCESTORS takes origins like https://signage.library.org, "
             f"separated by spaces; not {bad!r}"
         )
+    # Before any blueprint is registered: every <int:…> in the url_map gets the bound.
+    app.url_map.converters["int"] = DatabaseInteger
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
     if app.config["BEHIND_PROXY"]:

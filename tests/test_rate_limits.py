@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import socket
 
 import pytest
-
-from trust_world import close_app, make_app, page_csrf, seed
-
-SHARE = {"kind": "tip", "text": "Sing in the bath", "on_screen": True}
+from trust_world import SHARE, Phone, close_app, make_app, page_csrf, seed
 
 
 def limited_app(app_config, **limits):
@@ -27,27 +23,6 @@ def app(app_config):
 @pytest.fixture
 def world(app):
     return seed(app)
-
-
-class Phone:
-    """One caregiver's phone: its own cookies, a token from the join page, one address."""
-
-    def __init__(self, app, code: str, address: str = "192.0.2.10") -> None:
-        self.client = app.test_client()
-        self.code = code
-        self.address = address
-        page = self.client.get(f"/j/{code}", environ_base={"REMOTE_ADDR": address})
-        assert page.status_code == 200
-        self.token = page_csrf(page.get_data(as_text=True))
-
-    def share(self, text: str = "Sing in the bath", **extra):
-        return self.client.post(
-            f"/api/v1/storytimes/{self.code}/shares",
-            json={**SHARE, "text": text, "client_id": secrets.token_urlsafe(9), **extra},
-            headers={"X-CSRFToken": self.token},
-            environ_base={"REMOTE_ADDR": self.address},
-            csrf=False,
-        )
 
 
 def assert_rate_limited_json(response) -> None:
@@ -92,8 +67,7 @@ def test_one_storytime_takes_only_so_many_shares_a_minute(app_config):
     try:
         world = seed(app)
         statuses = [
-            Phone(app, world.code, address=f"198.51.100.{i}").share().status_code
-            for i in range(6)
+            Phone(app, world.code, address=f"198.51.100.{i}").share().status_code for i in range(6)
         ]
         assert statuses == [201] * 5 + [429]
     finally:
@@ -133,9 +107,7 @@ def test_unknown_codes_cannot_be_walked_but_known_codes_are_never_counted(app, w
     assert_rate_limited_json(response)
     # Someone else in the building is not blocked by the walker.
     other = app.test_client()
-    assert (
-        other.get("/j/ZZZ997", environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 404
-    )
+    assert other.get("/j/ZZZ997", environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 404
 
 
 def login_attempt(client, email: str, address: str = "192.0.2.20"):

@@ -215,3 +215,27 @@ def build_url(rule, world: World) -> str:
             else:
                 values[argument] = 1 if "Integer" in type(converter).__name__ else "x"
     return rule.build(values, append_unknown=False)[1]
+
+
+SHARE = {"kind": "tip", "text": "Sing in the bath", "on_screen": True}
+
+
+class Phone:
+    """One caregiver's phone: its own cookies, a token from the join page, one address."""
+
+    def __init__(self, app, code: str, address: str = "192.0.2.10") -> None:
+        self.client = app.test_client()
+        self.code = code
+        self.address = address
+        page = self.client.get(f"/j/{code}", environ_base={"REMOTE_ADDR": address})
+        assert page.status_code == 200
+        self.token = page_csrf(page.get_data(as_text=True))
+
+    def share(self, text: str = "Sing in the bath", headers: dict | None = None, **extra):
+        return self.client.post(
+            f"/api/v1/storytimes/{self.code}/shares",
+            json={**SHARE, "text": text, "client_id": secrets.token_urlsafe(9), **extra},
+            headers={"X-CSRFToken": self.token, **(headers or {})},
+            environ_base={"REMOTE_ADDR": self.address},
+            csrf=False,
+        )

@@ -74,7 +74,10 @@ def storytime_json(storytime: Storytime) -> dict[str, Any]:
 
 def _fail(exc: Invalid | StorytimeError):
     body = {"field": exc.field} if exc.field else {}
-    abort(error_response(exc.status, str(exc.message), **body))
+    # abort() takes a response, not error_response's (response, status) pair.
+    response, status = error_response(exc.status, str(exc.message), **body)
+    response.status_code = status
+    abort(response)
 
 
 def _body(allowed: tuple[str, ...]) -> dict[str, Any]:

@@ -1,0 +1,208 @@
+"""Privacy: nothing about the phone's owner is stored; old personal text can be purged;
+a deleted share is gone from the database, not hidden."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text as sql
+from trust_world import Phone, seed, share_rows, table_snapshot
+
+from storytime.extensions import db
+from storytime.models import Event, Share, now_utc
+
+AGENT = "DistinctiveAgent/9.9 (Trust test; Android 14)"
+FORWARDED = "203.0.113.77"
+ADDRESS = "198.51.100.66"
+
+
+@pytest.fixture
+def world(app):
+    return seed(app)
+
+
+def everything_stored(app) -> str:
+    """Every value in every table, as one string to search."""
+    return repr(table_snapshot(app))
+
+
+def database_bytes(app) -> bytes:
+    """The SQLite file (after a checkpoint), to prove text is gone from disk too."""
+    with app.app_context():
+        db.session.execute(sql("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+        path = db.engine.url.database
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def sqlite_only(app) -> None:
+    if not app.config["IS_SQLITE"]:
+        pytest.skip("reads the SQLite file itself")
+
+
+def test_no_address_or_user_agent_is_stored_with_a_share(app, world):
+    phone = Phone(app, world.code, address=ADDRESS)
+    response = phone.share(
+        "We read Goodnight Moon",
+        headers={"User-Agent": AGENT, "X-Forwarded-For": FORWARDED},
+        name="Zoë",
+    )
+    assert response.status_code == 201
+    stored = everything_stored(app)
+    assert "We read Goodnight Moon" in stored  # the search does see the share
+    for secret in (AGENT, "DistinctiveAgent", FORWARDED, ADDRESS):
+        assert secret not in stored, secret
+    # The phone is kept only as a hash of its random cookie, never the cookie itself.
+    cookie = phone.client.get_cookie("st_phone").value
+    assert cookie not in stored
+    row = share_rows(app)[-1]
+    assert set(Share.__table__.columns.keys()) >= {"phone", "text", "name"}
+    assert row.phone and row.phone != cookie and len(row.phone) == 64
+
+
+def test_a_caregiver_delete_removes_the_text_from_the_database(app, world):
+    sqlite_only(app)
+    phone = Phone(app, world.code)
+    secret = "Our address is 12 Willow Lane"
+    created = phone.share(secret, kind="question", on_screen=False).get_json()
+    response = phone.client.delete(
+        f"/api/v1/storytimes/{world.code}/shares/{created['id']}",
+        headers={"X-CSRFToken": phone.token},
+        csrf=False,
+    )
+    assert response.status_code == 204
+    with app.app_context():
+        assert db.session.get(Share, created["id"]) is None
+        events = list(db.session.execute(db.select(Event)).scalars())
+        assert {"type", "share_id", "public"} <= set(Event.__table__.columns.keys())
+        assert not {"text", "name", "body"} & set(Event.__table__.columns.keys())
+        assert any(e.type == "share.deleted" and e.share_id == created["id"] for e in events)
+    assert secret not in everything_stored(app)
+    assert secret.encode() not in database_bytes(app)
+
+
+def test_a_librarian_delete_removes_the_text_from_the_database(app, world):
+    sqlite_only(app)
+    phone = Phone(app, world.code)
+    secret = "Call me on 555-0199 about the twins"
+    created = phone.share(secret, kind="tip").get_json()
+    response = app.test_client().delete(
+        f"/api/v1/shares/{created['id']}",
+        headers={"Authorization": f"Bearer {world.tokens['librarian']}"},
+    )
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    assert secret not in everything_stored(app)
+    assert secret.encode() not in database_bytes(app)
+
+
+def backdate(app, days: int) -> None:
+    """Make every share so far `days` old."""
+    with app.app_context():
+        db.session.execute(db.update(Share).values(created_at=now_utc() - timedelta(days=days)))
+        db.session.commit()
+
+
+def star(app, share_id: int) -> None:
+    with app.app_context():
+        db.session.execute(db.update(Share).where(Share.id == share_id).values(starred=True))
+        db.session.commit()
+
+
+@pytest.fixture
+def aged(app, world):
+    """Old shares of every sort from two phones, then a recent one."""
+    first, second = Phone(app, world.code), Phone(app, world.code)
+    made = {
+        "hello": first.share("Hi, I'm Sam, mum of Leo (8 months)", kind="hello", name="Sam"),
+        "private": first.share("Leo has a rash, who do I ask?", kind="question", on_screen=False),
+        "tip": second.share("Sing while you change nappies", kind="tip", name="Ana"),
+        "starred": second.share("Library cards are free for babies", kind="tip"),
+        "song": second.share("Wheels on the bus", kind="song", name="Ana"),
+        "idea": first.share("A Saturday session please", kind="idea"),
+    }
+    ids = {key: response.get_json()["id"] for key, response in made.items()}
+    star(app, ids["starred"])
+    backdate(app, 100)
+    ids["recent"] = second.share("Bring a blanket", kind="tip", name="Ana").get_json()["id"]
+    return ids
+
+
+def by_id(app) -> dict[int, Share]:
+    return {share.id: share for share in share_rows(app)}
+
+
+def test_purge_removes_names_and_personal_text_and_keeps_kinds_and_counts(app, world, aged, runner):
+    before = by_id(app)
+    result = runner.invoke(args=["purge", "--older-than", "90d"])
+    assert result.exit_code == 0, result.output
+    after = by_id(app)
+    old = [i for i in before if before[i].created_at < now_utc() - timedelta(days=90)]
+    assert result.output.startswith(f"Purged {len(old)} share(s)")
+    assert "removed 4 name(s)" in result.output  # Maya's seeded song, Sam, Ana twice
+
+    assert sorted((s.kind, s.storytime_id) for s in before.values()) == sorted(
+        (s.kind, s.storytime_id) for s in after.values()
+    ), "kinds and counts are kept"
+    for share_id in old:
+        assert after[share_id].name is None
+        assert after[share_id].purged_at is not None
+    assert after[aged["hello"]].text == ""
+    assert after[aged["private"]].text == ""
+    assert after[aged["tip"]].text == ""
+    assert after[aged["idea"]].text == ""
+    # What the library kept for the public: a starred on-screen tip, a song title.
+    assert after[aged["starred"]].text == "Library cards are free for babies"
+    assert after[aged["song"]].text == "Wheels on the bus"
+    assert after[aged["song"]].song_entry_id == before[aged["song"]].song_entry_id
+    # Recent shares are untouched.
+    recent = after[aged["recent"]]
+    assert (recent.text, recent.name, recent.purged_at) == ("Bring a blanket", "Ana", None)
+    # Phones still count per storytime, but no longer link a family across storytimes.
+    old_phones = {before[i].phone for i in old}
+    assert len({after[i].phone for i in old}) == len(old_phones)
+    assert not old_phones & {after[i].phone for i in old}
+    for secret in ("Leo", "Sam", "nappies", "rash"):
+        assert secret not in everything_stored(app), secret
+
+
+def test_purge_is_safe_to_run_twice(app, aged, runner):
+    assert runner.invoke(args=["purge", "--older-than", "90d"]).exit_code == 0
+    snapshot = table_snapshot(app)
+    second = runner.invoke(args=["purge", "--older-than", "90d"])
+    assert second.exit_code == 0
+    assert second.output.startswith("Purged 0 share(s)")
+    assert table_snapshot(app) == snapshot
+
+
+def test_purge_accepts_weeks_and_leaves_younger_shares(app, aged, runner):
+    result = runner.invoke(args=["purge", "--older-than", "15w"])  # 105 days: nothing that old
+    assert result.exit_code == 0
+    assert result.output.startswith("Purged 0 share(s)")
+    assert runner.invoke(args=["purge", "--older-than", "14w"]).output.startswith("Purged 7")
+
+
+@pytest.mark.parametrize("age", ["90", "abc", "0d", "-3d", "90m", ""])
+def test_purge_refuses_an_age_it_does_not_understand(app, aged, runner, age):
+    snapshot = table_snapshot(app)
+    result = runner.invoke(args=["purge", "--older-than", age])
+    assert result.exit_code == 2
+    assert "--older-than" in result.output
+    assert table_snapshot(app) == snapshot
+
+
+def test_the_purge_after_days_setting_purges_at_start(app, aged):
+    from storytime.purge import start_schedule
+
+    assert start_schedule(app) is None  # off by default: nothing is purged behind anyone's back
+    app.config["PURGE_AFTER_DAYS"] = 90
+    thread = start_schedule(app)
+    try:
+        assert thread.first_run.wait(30), "the first purge did not finish"
+    finally:
+        thread.stop.set()
+        thread.join(30)
+    after = by_id(app)
+    assert after[aged["hello"]].purged_at is not None
+    assert after[aged["recent"]].purged_at is None
