@@ -96,7 +96,7 @@ def tokens():
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        new_token = create_token(current_user, form.name.data.strip())
+        new_token = create_token(current_user, (form.name.data or "").strip())
     api_tokens = db.session.execute(
         db.select(ApiToken)
         .where(ApiToken.user_id == current_user.id)
