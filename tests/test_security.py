@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from pathlib import Path
@@ -359,3 +360,94 @@ def test_scripts_never_write_html_from_strings(path):
     source = path.read_text(encoding="utf-8")
     assert not HTML_SINKS.search(source), "use textContent / createElement, never HTML strings"
     assert "eval(" not in source and "new Function" not in source
+
+
+# --- The word list: a matching share is held for the librarian, whatever the mode ----------
+
+
+def set_word_list(app, world, words: str) -> None:
+    admin = app.test_client()
+    sign_in(admin, world.users["admin"])
+    response = admin.post(
+        "/admin/settings",
+        data={"library_name": "Our Library", "timezone": "UTC", "word_list": words},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def display_feed(client, world) -> str:
+    """What the room's screen can see: its JSON feed's texts and its page, unescaped."""
+    response = client.get(
+        f"/api/v1/storytimes/{world.storytime_id}/events?after=0",
+        headers={"X-Display-Token": world.display_token},
+    )
+    assert response.status_code == 200
+    texts = [item.get("share", {}).get("text", "") for item in response.get_json()["events"]]
+    page = client.get(f"/display/{world.display_token}").get_data(as_text=True)
+    return "\n".join(texts) + html.unescape(page)
+
+
+@pytest.mark.parametrize("moderation", ["instant", "review"])
+@pytest.mark.parametrize(
+    "text", ["Call DARN Smith", "darn!", "Ça, c'est darn-good", "I live on Elm Street"]
+)
+def test_a_share_matching_the_word_list_is_held_whatever_the_mode(
+    app, client, world, moderation, text
+):
+    from trust_world import Phone
+
+    set_word_list(app, world, "darn\nelm street")
+    staff = app.test_client()
+    sign_in(staff, world.users["librarian"])
+    staff.patch(f"/api/v1/storytimes/{world.storytime_id}", json={"moderation": moderation})
+    phone = Phone(app, world.code)
+    response = phone.share(text, kind="tip", on_screen=True)
+    assert response.status_code == 201
+    assert response.get_json()["shown"] is False
+    assert text not in display_feed(client, world)
+    events = staff.get(f"/api/v1/storytimes/{world.storytime_id}/events?after=0").get_json()
+    held = [e["share"] for e in events["events"] if e.get("share", {}).get("text") == text]
+    assert held and held[-1]["held"] is True and held[-1]["on_screen"] is False
+    # The librarian can still choose to show it.
+    shown = staff.patch(f"/api/v1/shares/{held[-1]['id']}", json={"on_screen": True})
+    assert shown.status_code == 200
+    assert text in display_feed(client, world)
+
+
+def test_words_inside_other_words_do_not_hold_a_share(app, client, world):
+    from trust_world import Phone
+
+    set_word_list(app, world, "elm")
+    response = Phone(app, world.code).share("Helmets for bikes, please", kind="idea")
+    assert response.get_json()["shown"] is True
+
+
+def test_editing_a_share_to_add_a_listed_word_takes_it_off_the_screen(app, client, world):
+    from trust_world import Phone
+
+    set_word_list(app, world, "darn")
+    phone = Phone(app, world.code)
+    created = phone.share("Lovely songs", kind="tip").get_json()
+    assert created["shown"] is True
+    edited = phone.client.patch(
+        f"/api/v1/storytimes/{world.code}/shares/{created['id']}",
+        json={"text": "Lovely darn songs"},
+        headers={"X-CSRFToken": phone.token},
+        csrf=False,
+    )
+    assert edited.status_code == 200
+    assert edited.get_json()["shown"] is False
+    assert "Lovely darn songs" not in display_feed(client, world)
+
+
+def test_the_word_list_setting_applies_until_an_admin_edits_it(app_config):
+    app = make_app({**app_config, "WORD_LIST": ["darn"]})
+    try:
+        from trust_world import Phone
+
+        world = seed(app)
+        assert Phone(app, world.code).share("darn it", kind="tip").get_json()["shown"] is False
+        set_word_list(app, world, "")
+        assert Phone(app, world.code).share("darn it", kind="tip").get_json()["shown"] is True
+    finally:
+        close_app(app)
