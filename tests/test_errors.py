@@ -244,3 +244,21 @@ def test_healthz_reports_the_database_and_notifier(client):
 
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "notifier": "local", "notifier_healthy": True}
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
+    from storytime import create_app
+    from storytime.extensions import db
+
+    unreachable = f"sqlite:///{tmp_path / 'missing-folder' / 'storytime.sqlite'}"
+    app = create_app({**app_config, "DATABASE_URL": unreachable})
+    try:
+        response = app.test_client().get("/healthz")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        app.extensions["storytime_notifier"].close()
+
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+    assert response.get_json()["database"] == "unreachable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -86,7 +87,7 @@ def test_init_db_twice_changes_nothing_and_keeps_the_data(empty_app):
 
 def test_the_embedded_default_migrates_at_start(app_config):
     if not app_config["DATABASE_URL"].startswith("sqlite"):
-        return  # servers run `init-db`; AUTO_MIGRATE is on by default for SQLite only
+        pytest.skip("servers run `init-db`; AUTO_MIGRATE is on by default for SQLite only")
     config = {key: value for key, value in app_config.items() if key != "AUTO_MIGRATE"}
 
     first = create_app(config)

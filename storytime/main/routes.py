@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from storytime.extensions import db
 from storytime.main import bp
@@ -44,10 +45,16 @@ def set_language(code: str):
 @bp.route("/healthz")
 def health():
     """Report whether the database answers, for load balancers and monitoring."""
-    db.session.execute(text("SELECT 1"))
     notifier = current_app.extensions["storytime_notifier"]
-    return jsonify(
-        status="ok",
-        notifier="redis" if current_app.config["REDIS_URL"] else "local",
-        notifier_healthy=notifier.healthy,
-    )
+    report = {
+        "notifier": "redis" if current_app.config["REDIS_URL"] else "local",
+        "notifier_healthy": notifier.healthy,
+    }
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("Health check: the database does not answer")
+        # 503 in the health check's own shape, so monitors can tell what is down.
+        return jsonify(status="error", database="unreachable", **report), 503
+    return jsonify(status="ok", **report)
