@@ -57,6 +57,11 @@ def test_no_address_or_user_agent_is_stored_with_a_share(app, world):
     # The phone is kept only as a hash of its random cookie, never the cookie itself.
     cookie = phone.client.get_cookie("st_phone").value
     assert cookie not in stored
+    if app.config["IS_SQLITE"]:
+        on_disk = database_bytes(app)
+        assert b"We read Goodnight Moon" in on_disk
+        for secret in (AGENT, FORWARDED, ADDRESS):
+            assert secret.encode() not in on_disk, secret
     row = share_rows(app)[-1]
     assert set(Share.__table__.columns.keys()) >= {"phone", "text", "name"}
     assert row.phone and row.phone != cookie and len(row.phone) == 64
