@@ -229,3 +229,18 @@ def test_the_redis_url_setting_is_the_limit_storage(tmp_path):
         app = Flask("storytime", instance_path=str(tmp_path / "instance"))
         config.load(app, {"SECRET_KEY": "x", **settings})
         assert app.config["RATELIMIT_STORAGE_URI"] == expected
+
+
+def test_every_page_that_looks_up_a_code_draws_on_the_same_allowance(app, world):
+    client = app.test_client()
+    lookups = [
+        "/j/QQQ{:03d}",
+        "/j/QQQ{:03d}/recap",
+        "/j/QQQ{:03d}/shares/1/edit",
+        "/j/QQQ{:03d}/shares/1/delete",
+        "/api/v1/storytimes/QQQ{:03d}/shares/mine",
+    ]
+    statuses = [client.get(lookups[i % len(lookups)].format(i)).status_code for i in range(30)]
+    assert statuses == [404] * 30
+    for path in lookups:
+        assert client.get(path.format(999)).status_code == 429, path

@@ -6,6 +6,7 @@ from flask import abort, redirect, render_template, url_for
 
 from storytime.extensions import db
 from storytime.models import FollowUp, Storytime
+from storytime.ratelimits import code_lookup_limit
 from storytime.review import public_bp
 from storytime.review.recap import Recap, public_recap
 from storytime.storytimes.service import find_by_code
@@ -14,6 +15,7 @@ FOLLOW_UPS_ON_BRANCH_PAGE = 5
 
 
 @public_bp.route("/j/<code>/recap")
+@code_lookup_limit
 def recap(code: str):
     """Show a closed storytime's published recap; anything else is not found."""
     storytime = find_by_code(code)

@@ -173,6 +173,7 @@ def _own_share(code: str, share_id: int) -> tuple[Storytime, Share]:
 
 
 @bp.route("/j/<code>/shares/<int:share_id>/edit", methods=["GET", "POST"])
+@code_lookup_limit
 @share_limits
 def edit(code: str, share_id: int):
     """Let a caregiver correct what they shared while the storytime is open."""
@@ -211,6 +212,7 @@ def _render_edit(storytime: Storytime, share: Share, form: EditShareForm, error,
 
 
 @bp.route("/j/<code>/shares/<int:share_id>/delete", methods=["GET", "POST"])
+@code_lookup_limit
 @share_limits
 def delete(code: str, share_id: int):
     """Ask, then delete one's own share for good."""
