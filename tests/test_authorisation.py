@@ -9,8 +9,15 @@ body), a refused one gets the refusal, and the world is re-seeded after any succ
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_DATABASE_URL, _empty_postgres
-from trust_world import build_url, close_app, make_app, seed, sign_in
+from trust_world import (
+    TEST_DATABASE_URL,
+    build_url,
+    close_app,
+    empty_postgres,
+    make_app,
+    seed,
+    sign_in,
+)
 
 from storytime.extensions import db
 
@@ -196,7 +203,7 @@ class Fresh:
                     for table in reversed(db.metadata.sorted_tables):
                         connection.execute(table.delete())
             else:
-                _empty_postgres(self.app)
+                empty_postgres(self.app)
         self.world = seed(self.app)
         return self.world
 

@@ -6,10 +6,14 @@ Seeded through the services (the same code the pages call), so every test that n
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -48,11 +52,29 @@ class World:
     song_entry_id: int | None = None
 
 
+TEST_DATABASE_URL = os.environ.get("STORYTIME_TEST_DATABASE_URL", "")
+
+
+@functools.cache
+def suite_conftest():
+    """Load tests/conftest.py by path: `import conftest` may find tests/browser's instead."""
+    path = Path(__file__).with_name("conftest.py")
+    spec = importlib.util.spec_from_file_location("storytime_suite_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def empty_postgres(app: Flask) -> None:
+    """Start from empty tables on PostgreSQL (as the suite's app fixture does)."""
+    suite_conftest()._empty_postgres(app)
+
+
 def make_app(config: dict) -> Flask:
     """Create an app from a test config with empty tables (for a config of its own)."""
-    from conftest import StorytimeClient, _empty_postgres
-
     from storytime import create_app
+
+    StorytimeClient, _empty_postgres = suite_conftest().StorytimeClient, empty_postgres
 
     app = create_app(config)
     app.test_client_class = StorytimeClient
