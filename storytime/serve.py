@@ -9,7 +9,12 @@ import os
 from storytime import create_app
 from storytime.config import Defaults
 
-DEFAULT_THREADS = 200
+# Waitress runs each request, and each open live screen, on a thread of its own: a
+# stream holds its thread for minutes. With 200 threads, 200 screens took them all
+# and every caregiver's share then waited (bench/idle_streams.py). An idle stream's
+# thread costs ~40 KB and no CPU between heartbeats, so the default holds a library
+# system's 1,000 screens with 100 threads to spare for sharing.
+DEFAULT_THREADS = 1100
 
 
 def main(argv: list[str] | None = None) -> None:
