@@ -1,0 +1,1 @@
+"""Benchmarks: load, idle streams and review pages, measured on loopback (docs/performance.md)."""
