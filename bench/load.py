@@ -122,10 +122,19 @@ class Run:
     aborted: str = ""
 
 
-def _no_cookie_jar() -> httpx.Cookies:
-    """A jar that keeps nothing: each simulated phone carries its own cookies."""
-    policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-    return httpx.Cookies(http.cookiejar.CookieJar(policy=policy))
+class _KeepNothing(http.cookiejar.CookieJar):
+    """A cookie jar that never stores: each simulated phone carries its own cookies."""
+
+    def extract_cookies(self, response, request) -> None:
+        return None
+
+    def set_cookie(self, cookie) -> None:
+        return None
+
+
+def _no_cookie_jar() -> http.cookiejar.CookieJar:
+    # Passed as a CookieJar, httpx uses it as is (an httpx.Cookies would be copied).
+    return _KeepNothing()
 
 
 def _server_ms(response: httpx.Response) -> float | None:

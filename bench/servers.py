@@ -190,34 +190,25 @@ def storytime_env(port: int, instance: Path, **extra: str) -> dict[str, str]:
         # Every simulated phone shares 127.0.0.1; the per-phone and per-storytime limits
         # stay at their defaults, only the per-address ceiling is lifted.
         STORYTIME_RATELIMIT_SHARE_PER_ADDRESS="1000000 per minute",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(ROOT) + os.environ.get("BENCH_EXTRA_PATH", ""),
     )
     env.update(extra)
     return env
 
 
-def gunicorn_command(app: str, port: int, workers: int, threads: int) -> list[str]:
-    """The production command: gthread workers, so an open stream holds a thread, not a worker."""
-    return [
-        str(BIN / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--worker-connections",
-        str(max(1000, threads * 2)),
-        "--timeout",
-        "120",
-        "--graceful-timeout",
-        "5",
-        "--keep-alive",
-        "30",
-        app,
-    ]
+def gunicorn_command(app: str) -> list[str]:
+    """The production command (gunicorn.conf.py: gthread workers) on a port of ours."""
+    return [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app]
+
+
+def gunicorn_env(env: dict[str, str], port: int, workers: int, threads: int) -> dict[str, str]:
+    """Size gunicorn.conf.py through its variables."""
+    return {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+    }
 
 
 def start_embedded(threads: int | None) -> Server:
@@ -285,7 +276,8 @@ def start_scaleout(workers: int, threads: int, database: str, redis_url: str) ->
         check=True,
         capture_output=True,
     )
-    command = gunicorn_command("storytime:create_app()", port, workers, threads)
+    command = gunicorn_command("storytime:create_app()")
+    env = gunicorn_env(env, port, workers, threads)
     server = _spawn("scaleout", command, env, workdir, port)
     server.cleanups += [
         lambda: shutil.rmtree(workdir, ignore_errors=True),
@@ -313,7 +305,8 @@ def start_baseline(style: str, threads: int, workers: int) -> Server:
             str(threads),
         ]
     else:
-        command = gunicorn_command("bench.baseline:create_app()", port, workers, threads)
+        command = gunicorn_command("bench.baseline:create_app()")
+        env = gunicorn_env(env, port, workers, threads)
     server = _spawn(f"baseline-{style}", command, env, workdir, port)
     server.cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     _wait_ready(server, "/health")
