@@ -121,7 +121,10 @@ def create_share(
     if existing is not None:
         db.session.commit()
         return _replayed(existing, phone), False
-    storytime = db.session.get(Storytime, storytime_id)
+    # Lock the storytime before inserting: the share's foreign key takes a share lock on
+    # this row, and record() then wants FOR UPDATE; two inserts doing that in the other
+    # order deadlock on PostgreSQL (found by bench/load.py --config scaleout).
+    storytime = db.session.get(Storytime, storytime_id, with_for_update=True)
     if storytime is None or not storytime.is_open:  # closed while we waited for the lock
         db.session.rollback()
         raise ShareError(_l("This storytime is not open for sharing right now."), 409)
