@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BENCH_EMAIL = "bench@example.org"
+LOG_DIR = Path(tempfile.gettempdir()) / "storytime-bench-logs"
 BENCH_PASSWORD = "bench-password-123"  # a throwaway account in a throwaway database
 
 
@@ -135,6 +136,10 @@ class Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
+        if self.log_path and self.log_path.exists():
+            # Kept for a look after the run; the rest of the work folder goes.
+            LOG_DIR.mkdir(exist_ok=True)
+            shutil.copy(self.log_path, LOG_DIR / f"{self.name}.log")
         for cleanup in reversed(self.cleanups):
             with contextlib.suppress(Exception):
                 cleanup()
