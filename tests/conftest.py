@@ -56,12 +56,37 @@ def _database_url(tmp_path: Path) -> str:
 
 
 def _empty_postgres(app: Flask) -> None:
-    """Start from empty tables on PostgreSQL (much faster than dropping the schema)."""
+    """Start from empty tables on PostgreSQL (for tests that build a second app)."""
     with app.app_context():
         db.create_all()
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as connection:
             connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def _postgres_engine():
+    """One engine for cleaning the PostgreSQL test database between tests."""
+    from sqlalchemy import create_engine
+
+    import storytime.models  # noqa: F401  (every table on the metadata)
+
+    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_postgres(request: pytest.FixtureRequest) -> None:
+    """On PostgreSQL, give every test empty tables, even tests that build their own app."""
+    if not TEST_DATABASE_URL or request.node.get_closest_marker("module_database"):
+        return
+    engine = request.getfixturevalue("_postgres_engine")
+    db.metadata.create_all(engine)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture(autouse=True)
@@ -98,11 +123,8 @@ def app(app_config: dict) -> Iterator[Flask]:
     """Return an app with empty tables."""
     app = create_app(app_config)
     app.test_client_class = StorytimeClient
-    if app.config["IS_SQLITE"]:
-        with app.app_context():
-            db.create_all()
-    else:
-        _empty_postgres(app)
+    with app.app_context():
+        db.create_all()  # tables are emptied by _clean_postgres on PostgreSQL
     yield app
     with app.app_context():
         db.session.remove()

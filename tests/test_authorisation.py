@@ -30,6 +30,9 @@ ROLES = (
     "coordinator",
     "admin",
 )
+# One world of accounts and storytimes serves the whole table; keep it between tests.
+pytestmark = pytest.mark.module_database
+
 L = "login"  # a redirect to the sign-in page
 ALL = lambda status: (status,) * 7  # noqa: E731
 
