@@ -112,10 +112,9 @@ def storytime(live_server: LiveServer) -> dict:
     return create_storytime(live_server)
 
 
-INJECTED_JS = """() => [
-    ...document.querySelectorAll('img[src="x"], [onerror], a[href^="javascript:" i]'),
-    ...[...document.scripts].filter(s => s.textContent.includes('alert(')),
-].map(el => el.outerHTML.slice(0, 120))"""
+# Caregiver text that became elements. Every page's scripts are files (the CSP forbids
+# inline ones), so any inline <script> is injected. Locators work where JavaScript is off.
+INJECTED = 'img[src="x"], [onerror], a[href^="javascript:" i], script:not([src])'
 
 
 class Guard:
@@ -143,8 +142,11 @@ class Guard:
     def check(self, page=None) -> None:
         """Assert nothing ran; on a page, also that no caregiver markup became elements."""
         if page is not None:
-            injected = page.evaluate(INJECTED_JS)
-            assert injected == [], f"caregiver text became markup on {page.url}: {injected}"
+            injected = page.locator(INJECTED)
+            found = [
+                injected.nth(n).evaluate("el => el.outerHTML") for n in range(injected.count())
+            ]
+            assert found == [], f"caregiver text became markup on {page.url}: {found}"
         assert self.dialogs == [], f"a page opened a dialog: {self.dialogs}"
         assert self.foreign == [], f"a page asked for unexpected URLs: {self.foreign}"
 
@@ -159,3 +161,25 @@ def artifacts() -> Path:
     """Return the folder for reports the browser tests write (build/browser/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Attach what the server logged during a failed browser test to its report."""
+    report = yield
+    server = item.funcargs.get("live_server") if hasattr(item, "funcargs") else None
+    if report.failed and server is not None and server.log.exists():
+        start = item.stash.get(_LOG_START, 0)
+        report.sections.append(("live server log", server.log.read_text()[start:][-6000:]))
+    return report
+
+
+_LOG_START = pytest.StashKey[int]()
+
+
+@pytest.fixture(autouse=True)
+def _remember_log_start(request: pytest.FixtureRequest) -> None:
+    """Note where the server log stood when the test began."""
+    if "live_server" in request.fixturenames:
+        server = request.getfixturevalue("live_server")
+        request.node.stash[_LOG_START] = server.log.stat().st_size if server.log.exists() else 0
