@@ -157,7 +157,6 @@ def test_server_timing_is_off_by_default(client):
 
 def test_server_timing_reports_the_apps_time_when_turned_on(app_config):
     from storytime import create_app
-
     from storytime.extensions import db
 
     app = create_app({**app_config, "SERVER_TIMING": True})
