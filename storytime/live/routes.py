@@ -19,10 +19,10 @@ from storytime.live.feed import (
     visible_shares,
 )
 from storytime.live.forms import SHARE_ACTIONS, ControlForm, ShareActionForm
-from storytime.storytimes.qr import inline_svg as qr_svg
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.kinds import kind_icon, kind_label
 from storytime.share.service import ShareError, delete_share, moderate
+from storytime.storytimes.qr import inline_svg as qr_svg
 from storytime.storytimes.service import (
     StorytimeError,
     rotate_display_token,
