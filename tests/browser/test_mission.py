@@ -7,7 +7,7 @@ import re
 
 import pytest
 import zxingcpp
-from harness import PHONE, TV, create_storytime, send_share
+from harness import PHONE, TV, create_storytime, login, send_share
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -37,10 +37,11 @@ def still_same_page(page) -> bool:
 def test_a_caregiver_shares_and_the_room_sees_it_live(contexts, live_server, guard):
     created = create_storytime(live_server, "Wheels on the Bus", open_now=False)
 
-    # The librarian, on her phone, opens the storytime she planned.
-    librarian = contexts.staff(PHONE)
+    # The librarian signs in on her phone and opens the storytime she planned.
+    librarian = contexts.new(PHONE)
     detail = librarian.new_page()
     guard.watch(detail)
+    login(detail)
     detail.goto(f"/storytimes/{created['id']}")
     expect(detail.get_by_role("heading", name="Wheels on the Bus")).to_be_visible()
     detail.get_by_role("button", name=re.compile(r"^Open", re.I)).first.tap()
