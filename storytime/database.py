@@ -87,6 +87,26 @@ def begin_write() -> None:
     db.session.connection(execution_options={IMMEDIATE: True})
 
 
+def commit_keeping(*objects: Any) -> None:
+    """Commit, leaving `objects` loaded with what was just written; expire the rest as usual.
+
+    Answering from an object expired by the commit would read it back in a new
+    transaction; these objects' values are exactly what the transaction wrote.
+    """
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+    if previous:
+        kept = {id(obj) for obj in objects}
+        for obj in list(session.identity_map.values()):
+            if id(obj) not in kept:
+                session.expire(obj)
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-SQLAlchemy with engine options suited to the configured database."""
     options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import event as sa_event
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from storytime.extensions import db
 from storytime.models import Event, Share, Storytime
+from storytime.models.base import now_utc
 
 TOUCHED_KEY = "storytime_touched"
 
@@ -20,33 +21,44 @@ def record(
     share: Share | None = None,
     share_id: int | None = None,
     public: bool,
-) -> Event:
-    """Append one event to the storytime's log, inside the current transaction.
+    locked: bool = False,
+) -> int:
+    """Append one event to the storytime's log, inside the current transaction; return its id.
 
     Locking the storytime's row first makes event ids of one storytime commit
     in increasing order, so a reader that saw id N will never later find a
     smaller id appear (on PostgreSQL, sequence values are otherwise handed out
-    before commit order is known). On SQLite, BEGIN IMMEDIATE already
-    serialises writers.
+    before commit order is known). Pass `locked=True` when the caller already
+    holds that lock. On SQLite, BEGIN IMMEDIATE already serialises writers (and
+    FOR UPDATE means nothing there), so the lock is not asked for.
     """
-    db.session.execute(
-        db.select(Storytime.id).where(Storytime.id == storytime_id).with_for_update()
-    )
+    if not locked and db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            db.select(Storytime.id).where(Storytime.id == storytime_id).with_for_update()
+        )
     if share is not None and share.id is None:
         db.session.flush()
-    entry = Event(
-        storytime_id=storytime_id,
-        type=type_,
-        share_id=share.id if share is not None else share_id,
-        public=public,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    db.session.execute(
-        update(Storytime).where(Storytime.id == storytime_id).values(last_event_id=entry.id)
+    # Plain Core statements on the session's connection: nothing reads the event back
+    # as an object, and the ORM's insert machinery costs more than the statement.
+    connection = db.session.connection()
+    event_id = connection.execute(
+        insert(Event.__table__)
+        .values(
+            storytime_id=storytime_id,
+            type=type_,
+            share_id=share.id if share is not None else share_id,
+            public=public,
+            created_at=now_utc(),
+        )
+        .returning(Event.__table__.c.id)
+    ).scalar_one()
+    connection.execute(
+        update(Storytime.__table__)
+        .where(Storytime.__table__.c.id == storytime_id)
+        .values(last_event_id=event_id)
     )
     db.session.info.setdefault(TOUCHED_KEY, set()).add(storytime_id)
-    return entry
+    return event_id
 
 
 def events_after(storytime_id: int, after: int, *, public_only: bool, limit: int = 500):

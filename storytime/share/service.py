@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from storytime import settings
-from storytime.database import begin_write
+from storytime.database import begin_write, commit_keeping
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import KINDS, Share, Storytime
@@ -116,19 +116,22 @@ def create_share(
     if existing is not None:
         return _replayed(existing, phone), False
     kind, text, name = _validated(storytime, kind, text, name)
+    # Read the word list before taking the write lock: it is not part of the write.
+    words_match = allow_screen and matches_word_list(text)
     begin_write()
-    existing = _find_by_client_id(storytime_id, client_id)
-    if existing is not None:
-        db.session.commit()
-        return _replayed(existing, phone), False
     # Lock the storytime before inserting: the share's foreign key takes a share lock on
     # this row, and record() then wants FOR UPDATE; two inserts doing that in the other
-    # order deadlock on PostgreSQL (found by bench/load.py --config scaleout).
-    storytime = db.session.get(Storytime, storytime_id, with_for_update=True)
-    if storytime is None or not storytime.is_open:  # closed while we waited for the lock
+    # order deadlock on PostgreSQL (found by bench/load.py --config scaleout). The
+    # state is read again under the lock: the storytime may have closed meanwhile.
+    current = db.session.execute(
+        db.select(Storytime.state, Storytime.moderation)
+        .where(Storytime.id == storytime_id)
+        .with_for_update()
+    ).one_or_none()
+    if current is None or current.state != "open":  # closed while we waited for the lock
         db.session.rollback()
         raise ShareError(_l("This storytime is not open for sharing right now."), 409)
-    held = allow_screen and (storytime.moderation == "review" or matches_word_list(text))
+    held = allow_screen and (current.moderation == "review" or words_match)
     share = Share(
         storytime_id=storytime_id,
         kind=kind,
@@ -144,7 +147,8 @@ def create_share(
     try:
         db.session.flush()
     except IntegrityError:
-        # Another request with the same client id won the race (PostgreSQL).
+        # The same client id was saved since the check above: a phone's retry that
+        # raced its first attempt. The unique constraint decides; answer with that share.
         db.session.rollback()
         existing = _find_by_client_id(storytime_id, client_id)
         if existing is None:
@@ -154,8 +158,14 @@ def create_share(
         from storytime.songbook import file_song
 
         file_song(share)
-    record(storytime_id, "share.created", share=share, public=visible_on_display(share))
-    db.session.commit()
+    record(
+        storytime_id,
+        "share.created",
+        share=share,
+        public=visible_on_display(share),
+        locked=True,
+    )
+    commit_keeping(share)
     return share, True
 
 
