@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, update
@@ -12,6 +14,7 @@ from storytime.models import Event, Share, Storytime
 from storytime.models.base import now_utc
 
 TOUCHED_KEY = "storytime_touched"
+RING_KEY = "storytime_to_ring"
 
 
 def record(
@@ -76,8 +79,23 @@ def events_after(storytime_id: int, after: int, *, public_only: bool, limit: int
 
 @sa_event.listens_for(Session, "after_commit")
 def _ring_after_commit(session: Session) -> None:
-    """Wake the streams of every storytime whose log this commit grew."""
+    """Note the storytimes whose log this commit grew; they are rung once it has ended."""
     touched = session.info.pop(TOUCHED_KEY, None)
+    if touched:
+        session.info.setdefault(RING_KEY, set()).update(touched)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _ring_when_ended(session: Session, transaction: Any) -> None:
+    """Wake the streams once the connection is back in the pool.
+
+    after_commit runs while the connection (and with it SQLite's per-file writer
+    lock, see database.py) is still held; waking streams there made the next writer
+    wait for the woken threads to let go of the interpreter lock.
+    """
+    if transaction.parent is not None:
+        return
+    touched = session.info.pop(RING_KEY, None)
     if not touched:
         return
     notifier = current_app.extensions.get("storytime_notifier")
