@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 
 from storytime import create_app
 from storytime.config import Defaults
@@ -15,6 +16,27 @@ from storytime.config import Defaults
 # thread costs ~40 KB and no CPU between heartbeats, so the default holds a library
 # system's 1,000 screens with 100 threads to spare for sharing.
 DEFAULT_THREADS = 1100
+# ...but those threads share one interpreter lock. When a burst of shares ran on dozens
+# of threads at once, each request's CPU was sliced between all of them, and the share
+# holding the SQLite write lock was slowed by the ones queueing behind it (bench/load.py).
+# Ordinary requests therefore take one of a few slots; live streams never wait for one.
+DEFAULT_REQUEST_SLOTS = 4
+
+
+class RequestSlots:
+    """Run at most `slots` ordinary requests at once; live streams go straight through."""
+
+    def __init__(self, app, slots: int) -> None:
+        self.app = app
+        self._slots = threading.BoundedSemaphore(slots)
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").endswith("/stream"):
+            return self.app(environ, start_response)
+        # A body is built by the time the app returns, except a streamed one (a static
+        # file, an export), whose remaining work is mostly waiting on the network.
+        with self._slots:
+            return self.app(environ, start_response)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,6 +49,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=int(os.environ.get("STORYTIME_THREADS", DEFAULT_THREADS)),
         help="Each open live screen holds one thread; size this for the screens you run.",
+    )
+    parser.add_argument(
+        "--request-slots",
+        type=int,
+        default=int(os.environ.get("STORYTIME_REQUEST_SLOTS", DEFAULT_REQUEST_SLOTS)),
+        help="Ordinary requests (not live streams) run at once; 0 for no limit.",
     )
     args = parser.parse_args(argv)
 
@@ -55,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     from waitress import serve
 
     serve(
-        app,
+        RequestSlots(app, args.request_slots) if args.request_slots > 0 else app,
         host=args.host,
         port=args.port,
         threads=args.threads,
