@@ -80,10 +80,12 @@ def main(argv: list[str] | None = None) -> None:
             f"No staff account yet. Create the first admin here (works once):\n  {link}", flush=True
         )
 
+    if args.request_slots > 0:
+        app.wsgi_app = RequestSlots(app.wsgi_app, args.request_slots)  # type: ignore[method-assign]
     from waitress import serve
 
     serve(
-        RequestSlots(app, args.request_slots) if args.request_slots > 0 else app,
+        app,
         host=args.host,
         port=args.port,
         threads=args.threads,
