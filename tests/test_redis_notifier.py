@@ -91,9 +91,7 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"server exited: {process.stdout.read() if process.stdout else ''}"
-            )
+            raise AssertionError(f"server exited with {process.returncode}: {_log_of(process)}")
         try:
             if httpx.get(base + "/", timeout=2).status_code == 200:
                 return
@@ -138,10 +136,18 @@ def processes(tmp_path: Path):
         log.close()
 
 
+def _log_of(process: subprocess.Popen) -> str:
+    """Return the server's output, so a failed start says why."""
+    path = getattr(process, "log_path", None)
+    return Path(path).read_text(errors="replace")[-4000:] if path else ""
+
+
 def start(command: list[str], env: dict[str, str], processes) -> subprocess.Popen:
     started, folder = processes
-    log = open(folder / f"server-{len(started)}.log", "w")  # noqa: SIM115 (closed by the fixture)
+    log_path = folder / f"server-{len(started)}.log"
+    log = open(log_path, "w")  # noqa: SIM115 (closed by the fixture)
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log_path  # type: ignore[attr-defined]
     started.append((process, log))
     return process
 

@@ -72,15 +72,19 @@ def event_stream(
         while True:
             seen = notifier.generation(storytime_id)
             storytime = db.session.get(Storytime, storytime_id)
+            ending = None
             if storytime is None:
-                yield "event: gone\ndata: {}\n\n"
-                return
-            if audience == DISPLAY and not token_is_current(storytime, display_token):
-                yield "event: revoked\ndata: {}\n\n"
-                return
-            feed = read_feed(storytime, after, audience)
-            # End the read before sending or sleeping: no connection is held while idle.
+                ending = "gone"
+            elif audience == DISPLAY and not token_is_current(storytime, display_token):
+                ending = "revoked"
+            else:
+                feed = read_feed(storytime, after, audience)
+            # End the read before sending or sleeping: no connection is held while idle,
+            # nor by a stream its client abandons in the middle of a frame.
             db.session.remove()
+            if ending:
+                yield f"event: {ending}\ndata: {{}}\n\n"
+                return
             for item in feed.items:
                 yield frame(item)
             if feed.items:
