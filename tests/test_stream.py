@@ -20,6 +20,20 @@ def app_config(app_config):
     return {**app_config, "STREAM_MAX_SECONDS": 4, "STREAM_HEARTBEAT_SECONDS": 1}
 
 
+_readers: list[threading.Thread] = []
+
+
+@pytest.fixture(autouse=True)
+def _join_readers(app):
+    """Let every stream a test opened run to its end before the app's engine is disposed.
+
+    A reader left running would open a fresh connection after teardown and leak it.
+    """
+    yield
+    while _readers:
+        _readers.pop().join(timeout=30)
+
+
 def read_in_thread(client, url, **kwargs) -> queue.Queue:
     """Open a stream in a thread; its chunks arrive on the queue, then None at the end."""
     chunks: queue.Queue = queue.Queue()
@@ -34,7 +48,9 @@ def read_in_thread(client, url, **kwargs) -> queue.Queue:
         finally:
             chunks.put(None)
 
-    threading.Thread(target=run, daemon=True).start()
+    reader = threading.Thread(target=run, daemon=True)
+    _readers.append(reader)
+    reader.start()
     return chunks
 
 
