@@ -64,17 +64,23 @@ def record(
     return event_id
 
 
-def events_after(storytime_id: int, after: int, *, public_only: bool, limit: int = 500):
-    """Return the storytime's events with id > after, oldest first."""
+def events_after(
+    storytime_id: int, after: int, *, public_only: bool, limit: int = 500
+) -> list[tuple[Event, Share | None]]:
+    """Return the storytime's events with id > after, oldest first, each with its share.
+
+    The share is None for storytime events and for shares deleted since.
+    """
     query = (
-        db.select(Event)
+        db.select(Event, Share)
+        .outerjoin(Share, (Share.id == Event.share_id) & (Share.storytime_id == Event.storytime_id))
         .where(Event.storytime_id == storytime_id, Event.id > after)
         .order_by(Event.id)
         .limit(limit)
     )
     if public_only:
         query = query.where(Event.public)
-    return list(db.session.execute(query).scalars())
+    return [(event, share) for event, share in db.session.execute(query)]
 
 
 @sa_event.listens_for(Session, "after_commit")

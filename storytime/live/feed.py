@@ -12,7 +12,6 @@ Events only name what changed; each item carries the share or storytime as it is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,20 +60,22 @@ def display_url(storytime: Storytime) -> str:
 
 def counts(storytime_id: int) -> dict[str, Any]:
     """Count the storytime's shares by kind, and the phones that shared."""
-    by_kind = dict.fromkeys(KINDS, 0)
-    rows = db.session.execute(
-        db.select(Share.kind, func.count())
-        .where(Share.storytime_id == storytime_id)
-        .group_by(Share.kind)
+    of_storytime = Share.storytime_id == storytime_id
+    phones = (
+        db.select(func.count(func.distinct(Share.phone)))
+        .where(of_storytime, Share.phone != "")
+        .scalar_subquery()
     )
-    for kind, number in rows:
-        by_kind[kind] = number
-    phones = db.session.execute(
-        db.select(func.count(func.distinct(Share.phone))).where(
-            Share.storytime_id == storytime_id, Share.phone != ""
-        )
-    ).scalar_one()
-    return {"by_kind": by_kind, "total": sum(by_kind.values()), "phones": phones}
+    # One statement: a dashboard stream counts again after every read in a busy room.
+    rows = db.session.execute(
+        db.select(Share.kind, func.count(), phones).where(of_storytime).group_by(Share.kind)
+    ).all()
+    by_kind = dict.fromkeys(KINDS, 0) | {kind: number for kind, number, _ in rows}
+    return {
+        "by_kind": by_kind,
+        "total": sum(by_kind.values()),
+        "phones": rows[0][2] if rows else 0,
+    }
 
 
 def storytime_for_display(storytime: Storytime) -> dict[str, Any]:
@@ -99,24 +100,17 @@ def storytime_for_staff(storytime: Storytime) -> dict[str, Any]:
     }
 
 
-def _shares_by_id(events: Iterable[Event]) -> dict[int, Share]:
-    ids = {event.share_id for event in events if event.share_id is not None}
-    if not ids:
-        return {}
-    rows = db.session.execute(db.select(Share).where(Share.id.in_(ids))).scalars()
-    return {share.id: share for share in rows}
+EventWithShare = tuple[Event, Share | None]
 
 
-def staff_items(storytime: Storytime, events: list[Event]) -> list[dict[str, Any]]:
+def staff_items(storytime: Storytime, events: list[EventWithShare]) -> list[dict[str, Any]]:
     """Render events for staff: everything, in its current state."""
-    shares = _shares_by_id(events)
     summary = counts(storytime.id) if events else None
     items = []
-    for event in events:
+    for event, share in events:
         item: dict[str, Any] = {"id": event.id, "type": event.type}
         if event.share_id is not None:
-            share = shares.get(event.share_id)
-            if share is None or share.storytime_id != storytime.id:
+            if share is None:
                 # Gone since: whatever the event was, the screen should drop it.
                 item["type"] = "share.deleted"
                 item["share"] = {"id": event.share_id}
@@ -129,20 +123,14 @@ def staff_items(storytime: Storytime, events: list[Event]) -> list[dict[str, Any
     return items
 
 
-def display_items(storytime: Storytime, events: list[Event]) -> list[dict[str, Any]]:
+def display_items(storytime: Storytime, events: list[EventWithShare]) -> list[dict[str, Any]]:
     """Render public events for the display: on-screen shares or just the id to hide."""
-    shares = _shares_by_id(events)
     items = []
-    for event in events:
+    for event, share in events:
         if not event.public:  # never trust the caller to have filtered
             continue
         if event.share_id is not None:
-            share = shares.get(event.share_id)
-            if (
-                share is not None
-                and share.storytime_id == storytime.id
-                and visible_on_display(share, storytime)
-            ):
+            if share is not None and visible_on_display(share, storytime):
                 items.append(
                     {"id": event.id, "type": "share.shown", "share": share_for_display(share)}
                 )
@@ -165,7 +153,7 @@ def read_feed(storytime: Storytime, after: int, audience: str, *, limit: int = P
     render = staff_items if audience == STAFF else display_items
     return Feed(
         items=render(storytime, events),
-        last_id=events[-1].id if events else after,
+        last_id=events[-1][0].id if events else after,
         more=len(events) == limit,
     )
 
