@@ -34,8 +34,6 @@ class Defaults:
     PURGE_AFTER_DAYS = 0  # 0 keeps everything; >0 purges personal text at start
     STREAM_MAX_SECONDS = 300
     STREAM_HEARTBEAT_SECONDS = 15
-    # A stream reads the log at most this often: in a burst one read carries many shares.
-    STREAM_GATHER_SECONDS = 0.05
     DISPLAY_FRAME_ANCESTORS = ""
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True

@@ -8,7 +8,7 @@ import threading
 import pytest
 from live_support import events_of, make_storytime, parse_sse, post_share
 
-from storytime.live.feed import DISPLAY, STAFF, read_feed
+from storytime.live.feed import DISPLAY, STAFF
 from storytime.live.stream import event_stream
 
 WAIT = 10  # seconds a test waits for a frame before failing (never reached when it works)
@@ -81,40 +81,6 @@ def test_generator_sends_a_first_comment_then_each_new_event(app):
     assert frames[0]["event"] == "share.created"
     assert frames[0]["data"]["share"]["id"] == share_id
     assert frames[0]["id"] == str(frames[0]["data"]["id"])
-
-
-def test_in_a_burst_the_shares_that_gather_are_read_together(app, monkeypatch):
-    import storytime.live.stream as stream_module
-
-    reads = []
-    first_read = threading.Event()
-
-    def counting_read_feed(*args, **kwargs):
-        reads.append(args[1])  # the id read after
-        first_read.set()
-        return read_feed(*args, **kwargs)
-
-    monkeypatch.setattr(stream_module, "read_feed", counting_read_feed)
-    storytime_id, _token = make_storytime(app)
-
-    def burst():
-        first_read.wait(WAIT)
-        for text in ("one", "two", "three"):
-            post_share(app, storytime_id, "tip", text)
-
-    poster = threading.Thread(target=burst)
-    with app.app_context():
-        stream = event_stream(
-            storytime_id, audience=STAFF, max_seconds=30, heartbeat_seconds=30, gather_seconds=2
-        )
-        next(stream)
-        poster.start()
-        texts = [parse_sse(next(stream))[0]["data"]["share"]["text"] for _ in range(3)]
-        stream.close()
-    poster.join()
-    assert texts == ["one", "two", "three"]
-    # The empty first read, then the first share's doorbell gathers all three into one read.
-    assert len(reads) == 2
 
 
 def test_generator_sends_heartbeats_while_nothing_happens(app):

@@ -6,9 +6,7 @@ the generation *before* the database means a commit landing between the read
 and the wait still wakes us at once. The database session is released before
 every wait, so an idle stream holds no connection and, on SQLite, no read
 snapshot (a WAL reader that never ends its transaction would not see new
-commits, and would stop checkpoints). After a doorbell that comes less than
-STREAM_GATHER_SECONDS after the last read, the stream waits out the rest of that
-window first, so in a burst one read carries many shares.
+commits, and would stop checkpoints).
 """
 
 from __future__ import annotations
@@ -55,7 +53,6 @@ def event_stream(
     display_token: str | None = None,
     max_seconds: float | None = None,
     heartbeat_seconds: float | None = None,
-    gather_seconds: float | None = None,
 ) -> Iterator[str]:
     """Yield SSE text for one storytime until `max_seconds` pass or the link is revoked.
 
@@ -66,7 +63,6 @@ def event_stream(
     heartbeat = (
         config["STREAM_HEARTBEAT_SECONDS"] if heartbeat_seconds is None else heartbeat_seconds
     )
-    gather = config["STREAM_GATHER_SECONDS"] if gather_seconds is None else gather_seconds
     notifier = notifier_for(current_app)
     started = last_sent = time.monotonic()
     deadline = started + max_seconds
@@ -75,7 +71,6 @@ def event_stream(
         yield f"retry: {RETRY_MS}\n" + comment("storytime live stream")
         while True:
             seen = notifier.generation(storytime_id)
-            last_read = time.monotonic()
             storytime = db.session.get(Storytime, storytime_id)
             ending = None
             if storytime is None:
@@ -104,12 +99,6 @@ def event_stream(
                 yield comment("heartbeat")
                 last_sent = now
             timeout = min(deadline - now, heartbeat - (now - last_sent))
-            if notifier.wait(storytime_id, seen, max(timeout, 0.0)):
-                # The first share after a quiet spell is read at once; in a burst, the
-                # shares of the next few milliseconds are read together, so a busy room
-                # costs one read per screen per `gather` rather than one per share.
-                pause = min(last_read + gather, deadline) - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
+            notifier.wait(storytime_id, seen, max(timeout, 0.0))
     finally:
         db.session.remove()
