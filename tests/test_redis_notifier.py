@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 import queue
 import random
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 from live_support import make_storytime
+from server_process import free_port, stop, wait_until_healthy
 
 from storytime import create_app
 from storytime.auth.tokens import create_token
@@ -78,28 +77,6 @@ def test_publishing_during_a_redis_outage_loses_nothing_locally():
 # --- two real server processes sharing one Redis and one SQLite file ---
 
 
-def free_port() -> int:
-    for _ in range(50):
-        port = random.randint(20000, 40000)
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port")
-
-
-def wait_until_up(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {_log_of(process)}")
-        try:
-            if httpx.get(base + "/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError(f"{base} did not start")
-
-
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str]:
     instance = tmp_path / "instance"
@@ -125,21 +102,9 @@ def processes(tmp_path: Path):
     """Servers started by the test (with their log files); stopped by their own handles."""
     started: list[tuple[subprocess.Popen, object]] = []
     yield started, tmp_path
-    for process, _log in started:
-        process.terminate()
     for process, log in started:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
-
-
-def _log_of(process: subprocess.Popen) -> str:
-    """Return the server's output, so a failed start says why."""
-    path = getattr(process, "log_path", None)
-    return Path(path).read_text(errors="replace")[-4000:] if path else ""
 
 
 def start(command: list[str], env: dict[str, str], processes) -> subprocess.Popen:
@@ -159,7 +124,7 @@ def test_a_share_posted_to_one_server_reaches_a_stream_held_by_another(server_en
     a = start(
         [str(BIN / "storytime"), "--port", str(port_a), "--threads", "8"], server_env, processes
     )
-    wait_until_up(f"http://127.0.0.1:{port_a}", a)
+    wait_until_healthy(f"http://127.0.0.1:{port_a}", a, a.log_path, 60)
 
     # The staff account, its token and an open storytime, written straight to the shared file.
     app = create_app(
@@ -206,7 +171,7 @@ def test_a_share_posted_to_one_server_reaches_a_stream_held_by_another(server_en
         env_b,
         processes,
     )
-    wait_until_up(f"http://127.0.0.1:{port_b}", b)
+    wait_until_healthy(f"http://127.0.0.1:{port_b}", b, b.log_path, 60)
 
     lines: queue.Queue = queue.Queue()
 

@@ -8,36 +8,21 @@ the database rather than the limiter, and its output kept in a log file.
 from __future__ import annotations
 
 import os
-import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from server_process import console_script, free_port, wait_until_healthy
 
 from storytime import create_app
 from storytime.admin.service import create_branch
 from storytime.extensions import db
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def free_port() -> int:
-    for _ in range(100):
-        port = random.randint(20000, 40000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-40000")
 
 
 @dataclass
@@ -92,28 +77,20 @@ class Server:
             app.extensions["storytime_notifier"].close()
 
     def start(self, timeout: float = 60) -> None:
-        script = Path(sys.executable).parent / "storytime"
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [str(script), "--host", "127.0.0.1", "--port", str(self.port)],
+                [console_script("storytime"), "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.starts += 1
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited at start:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not answer in {timeout}s:\n{self.log.read_text()}")
+        try:
+            wait_until_healthy(self.url, self.process, self.log, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush or clean up, like a power cut of the process."""

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +17,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from server_process import console_script, free_port, stop, wait_until_healthy
 
 CHROMIUM = os.environ.get("STORYTIME_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,31 +57,12 @@ def chromium_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    """Pick a free port in 20000-40000 (the range this project's tests may use)."""
-    for _ in range(100):
-        port = random.randint(20000, 40000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-40000")
-
-
-def _script(name: str) -> str:
-    """Return the console script installed beside this Python (the venv's bin folder)."""
-    path = Path(sys.executable).parent / name
-    return str(path) if path.exists() else shutil.which(name) or name
-
-
 @dataclass
 class LiveServer:
     """The real app, served by `storytime` in a separate process."""
 
     root: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     token: str = ""
 
@@ -121,35 +101,19 @@ class LiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [_script("storytime"), "--port", str(self.port), "--threads", "64"],
+                [console_script("storytime"), "--port", str(self.port), "--threads", "64"],
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.root,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer:\n{self.log.read_text()[-3000:]}")
+        wait_until_healthy(self.url, self.process, self.log, timeout)
 
     def stop(self) -> None:
         """Stop the server the way an operator would (SIGTERM), killing it if it hangs."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
 
     def restart(self) -> None:
         """Stop and start on the same port and instance folder."""
@@ -159,7 +123,7 @@ class LiveServer:
     def flask(self, *args: str) -> str:
         """Run `flask --app storytime ARGS` against this server's instance; return its output."""
         result = subprocess.run(
-            [_script("flask"), "--app", "storytime", *args],
+            [console_script("flask"), "--app", "storytime", *args],
             env=self.env(),
             capture_output=True,
             text=True,
