@@ -21,6 +21,7 @@ import http.cookiejar
 import json
 import random
 import re
+import ssl
 import statistics
 import sys
 import time
@@ -61,7 +62,6 @@ class Settings:
     interval: float
     burst_shares: int
     drain: float
-    connections: int
     threads: int | None
     workers: int
     max_seconds: float
@@ -135,6 +135,17 @@ class _KeepNothing(http.cookiejar.CookieJar):
 def _no_cookie_jar() -> http.cookiejar.CookieJar:
     # Passed as a CookieJar, httpx uses it as is (an httpx.Cookies would be copied).
     return _KeepNothing()
+
+
+def _phone_client(base_url: str, timeout: httpx.Timeout, tls: ssl.SSLContext) -> httpx.AsyncClient:
+    """Return one phone's HTTP client: one kept-alive connection, cookies kept by the phone."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        timeout=timeout,
+        cookies=_no_cookie_jar(),
+        verify=tls,
+    )
 
 
 def _server_ms(response: httpx.Response) -> float | None:
@@ -346,22 +357,18 @@ def measure_page_weight(base_url: str, code: str) -> tuple[int, int]:
 async def drive(run: Run, server: servers.Server, token: str | None) -> None:
     """Run the rooms, streams and phones against one server."""
     settings = run.settings
-    limits = httpx.Limits(
-        max_connections=settings.connections, max_keepalive_connections=settings.connections
-    )
     timeout = httpx.Timeout(30.0, read=60.0)
-    phones_client = httpx.AsyncClient(
-        base_url=server.base_url, limits=limits, timeout=timeout, cookies=_no_cookie_jar()
-    )
+    staff_client = httpx.AsyncClient(base_url=server.base_url, timeout=timeout)
     streams_client = httpx.AsyncClient(
         base_url=server.base_url,
         limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
         timeout=timeout,
     )
     follow_tasks: list[asyncio.Task] = []
+    phones: list[Phone] = []
     try:
         if token:
-            run.rooms = await create_rooms(phones_client, token, settings.rooms)
+            run.rooms = await create_rooms(staff_client, token, settings.rooms)
         else:  # the baseline has no storytimes: any code goes
             run.rooms = [
                 Room(id=n, code=f"BASE{n:04d}", display_token="") for n in range(settings.rooms)
@@ -388,8 +395,14 @@ async def drive(run: Run, server: servers.Server, token: str | None) -> None:
         start = time.perf_counter()
         clock = {"steady_end": start + settings.arrival + settings.steady, "burst_last_ack": 0.0}
         burst = asyncio.Event()
-        phones = [
-            Phone(run, room, phones_client) for room in run.rooms for _ in range(settings.phones)
+        # One connection per phone, as in a room. (A shared httpx pool rescans every
+        # connection for every request: with 100 of them that scan took three quarters of
+        # the load generator's CPU, and the generator, not the server, set the burst rate.)
+        tls = ssl.create_default_context()  # built once: unused on http://, costly per client
+        phones += [
+            Phone(run, room, _phone_client(server.base_url, timeout, tls))
+            for room in run.rooms
+            for _ in range(settings.phones)
         ]
         lives = [asyncio.create_task(phone_life(p, settings, clock, burst)) for p in phones]
         await asyncio.sleep(max(0.0, clock["steady_end"] - time.perf_counter()))
@@ -413,7 +426,8 @@ async def drive(run: Run, server: servers.Server, token: str | None) -> None:
         for task in follow_tasks:
             task.cancel()
         await asyncio.gather(*follow_tasks, return_exceptions=True)
-        await phones_client.aclose()
+        await staff_client.aclose()
+        await asyncio.gather(*(phone.client.aclose() for phone in phones))
         await streams_client.aclose()
 
 
@@ -543,7 +557,6 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     parser.add_argument(
         "--drain", type=float, default=15.0, help="seconds to wait for the last events"
     )
-    parser.add_argument("--connections", type=int, default=100, help="the phones' connection pool")
     parser.add_argument(
         "--threads", type=int, help="server threads (embedded) or threads per worker"
     )
@@ -573,7 +586,6 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         interval=args.interval,
         burst_shares=args.burst_shares,
         drain=args.drain,
-        connections=args.connections,
         threads=args.threads,
         workers=args.workers,
         max_seconds=args.max_seconds,
