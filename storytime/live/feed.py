@@ -145,17 +145,39 @@ def display_items(storytime: Storytime, events: list[EventWithShare]) -> list[di
     return items
 
 
-def read_feed(storytime: Storytime, after: int, audience: str, *, limit: int = PAGE_SIZE) -> Feed:
-    """Return the audience's items for events after `after`, oldest first."""
+def read_events(storytime_id: int, after: int, audience: str, *, limit: int = PAGE_SIZE):
+    """Return the events after `after` that this audience may see, each with its share."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
-    events = events_after(storytime.id, after, public_only=audience == DISPLAY, limit=limit)
+    return events_after(storytime_id, after, public_only=audience == DISPLAY, limit=limit)
+
+
+def render_feed(
+    storytime: Storytime,
+    events: list[EventWithShare],
+    after: int,
+    audience: str,
+    *,
+    limit: int = PAGE_SIZE,
+) -> Feed:
+    """Turn events read by `read_events` into the audience's feed page."""
     render = staff_items if audience == STAFF else display_items
     return Feed(
         items=render(storytime, events),
         last_id=events[-1][0].id if events else after,
         more=len(events) == limit,
     )
+
+
+def read_feed(storytime: Storytime, after: int, audience: str, *, limit: int = PAGE_SIZE) -> Feed:
+    """Return the audience's items for events after `after`, oldest first."""
+    events = read_events(storytime.id, after, audience, limit=limit)
+    return render_feed(storytime, events, after, audience, limit=limit)
+
+
+def mentions_storytime(events: list[EventWithShare]) -> bool:
+    """Return whether any event is about the storytime itself (state, quiet, display link)."""
+    return any(event.share_id is None for event, _share in events)
 
 
 def visible_shares(storytime: Storytime, limit: int = 50) -> list[Share]:

@@ -21,7 +21,7 @@ from flask import current_app
 
 from storytime.extensions import db
 from storytime.live import notifier_for
-from storytime.live.feed import DISPLAY, read_feed
+from storytime.live.feed import DISPLAY, mentions_storytime, read_events, render_feed
 from storytime.models import Storytime
 
 RETRY_MS = 2000
@@ -69,16 +69,23 @@ def event_stream(
     try:
         # Headers leave with the first bytes; browsers then wait `retry` ms between reconnects.
         yield f"retry: {RETRY_MS}\n" + comment("storytime live stream")
+        storytime = None
         while True:
             seen = notifier.generation(storytime_id)
-            storytime = db.session.get(Storytime, storytime_id)
+            events = read_events(storytime_id, after, audience)
             ending = None
-            if storytime is None:
-                ending = "gone"
-            elif audience == DISPLAY and not token_is_current(storytime, display_token):
-                ending = "revoked"
-            else:
-                feed = read_feed(storytime, after, audience)
+            # The storytime's row is read on the first pass, when an event is about the
+            # storytime (its state, the quiet screen, a new display link: every change to
+            # it is logged) and when a wake brings nothing (it may have been deleted). In
+            # a run of shares the stream reads only the log.
+            if storytime is None or not events or mentions_storytime(events):
+                storytime = db.session.get(Storytime, storytime_id)
+                if storytime is None:
+                    ending = "gone"
+                elif audience == DISPLAY and not token_is_current(storytime, display_token):
+                    ending = "revoked"
+            if not ending:
+                feed = render_feed(storytime, events, after, audience)
             # End the read before sending or sleeping: no connection is held while idle,
             # nor by a stream its client abandons in the middle of a frame.
             db.session.remove()
