@@ -1,11 +1,11 @@
 """The bare baseline: a minimal Flask app that inserts one row into SQLite per share.
 
-Served exactly like Storytime in the same run (waitress alone, or gunicorn workers),
+Served exactly like Storytime in the same run (cheroot alone, or gunicorn workers),
 so the load script can print our overhead as a ratio. It does what a share must do
 at the very least: parse JSON, write one row durably, answer 201 with its id. It has
 the same routes the phones use, so the same workload runs against it unchanged.
 
-    python -m bench.baseline --port 25000 --threads 200       # waitress, like `storytime`
+    python -m bench.baseline --port 25000 --threads 200       # cheroot, like `storytime`
     gunicorn 'bench.baseline:create_app()'                      # like the scale-out setup
 """
 
@@ -69,21 +69,24 @@ def create_app(path: str | None = None) -> Flask:
 
 
 def main() -> None:
-    """Serve the baseline with waitress, as `storytime` serves Storytime."""
+    """Serve the baseline with cheroot, as `storytime` serves Storytime."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=25000)
     parser.add_argument("--threads", type=int, default=200)
     args = parser.parse_args()
-    from waitress import serve
+    from cheroot import wsgi
 
-    serve(
+    server = wsgi.Server(
+        ("127.0.0.1", args.port),
         create_app(),
-        host="127.0.0.1",
-        port=args.port,
-        threads=args.threads,
-        connection_limit=max(1000, args.threads * 2),
-        channel_timeout=120,
+        numthreads=args.threads,
+        request_queue_size=1024,
+        timeout=120,
     )
+    try:
+        server.start()
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

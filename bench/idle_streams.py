@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.idle_streams               # 1,000 streams
     .venv/bin/python -m bench.idle_streams --streams 200 --threads 300
 
-It starts `storytime` (waitress, SQLite) itself, opens N streams spread over a few
+It starts `storytime` (cheroot, SQLite) itself, opens N streams spread over a few
 storytimes (half dashboards with a bearer token, half displays with the display
 token), holds them idle, then posts one share per storytime and checks that it
 reaches every stream of its storytime: an idle stream must still be live.

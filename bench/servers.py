@@ -1,7 +1,7 @@
 """Start and stop the servers the benchmarks measure, on loopback, and watch their processes.
 
 Configurations:
-- embedded: the `storytime` command (one process, waitress, SQLite in a temp instance folder)
+- embedded: the `storytime` command (one process, cheroot, SQLite in a temp instance folder)
 - scaleout: gunicorn workers + PostgreSQL (a database created and dropped here) + Redis
 - baseline-embedded / baseline-scaleout: bench/baseline.py served the same way
 """
@@ -217,7 +217,7 @@ def gunicorn_env(env: dict[str, str], port: int, workers: int, threads: int) -> 
 
 
 def start_embedded(threads: int | None) -> Server:
-    """Start `storytime` (waitress + SQLite) in a fresh temp instance folder."""
+    """Start `storytime` (cheroot + SQLite) in a fresh temp instance folder."""
     workdir = Path(tempfile.mkdtemp(prefix="storytime-bench-"))
     port = free_port()
     env = storytime_env(port, workdir / "instance")
@@ -294,7 +294,7 @@ def start_scaleout(workers: int, threads: int, database: str, redis_url: str) ->
 
 
 def start_baseline(style: str, threads: int, workers: int) -> Server:
-    """Start bench/baseline.py served like Storytime: waitress alone, or gunicorn workers."""
+    """Start bench/baseline.py served like Storytime: cheroot alone, or gunicorn workers."""
     workdir = Path(tempfile.mkdtemp(prefix="storytime-baseline-"))
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("STORYTIME_")}

@@ -1,17 +1,22 @@
-"""`storytime`: the embedded one-command server (waitress, SQLite, nothing else to start)."""
+"""`storytime`: the embedded one-command server (cheroot, SQLite, nothing else to start)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import signal
+import sys
 import threading
+
+from cheroot import wsgi
+from flask import Flask
 
 from storytime import create_app
 from storytime.config import Defaults
 
-# Waitress runs each request, and each open live screen, on a thread of its own: a
-# stream holds its thread for minutes. With 200 threads, 200 screens took them all
+# Cheroot runs each request, and each open live screen, on a thread of its own: a
+# stream holds its thread for minutes. (Idle kept-alive connections hold no thread.) With 200 threads, 200 screens took them all
 # and every caregiver's share then waited (bench/idle_streams.py). An idle stream's
 # thread costs ~40 KB and no CPU between heartbeats, so the default holds a library
 # system's 1,000 screens with 100 threads to spare for sharing.
@@ -82,17 +87,42 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.request_slots > 0:
         app.wsgi_app = RequestSlots(app.wsgi_app, args.request_slots)  # type: ignore[method-assign]
-    from waitress import serve
+    run_server(app, args.host, args.port, args.threads)
 
-    serve(
+
+def run_server(app: Flask, host: str, port: int, threads: int) -> None:
+    """Serve until Ctrl+C or SIGTERM, then let ordinary requests finish and end the streams.
+
+    Cheroot rather than waitress: waitress's event loop asks every open connection
+    whether it is readable and writable on each turn, and with a room's phones all
+    connected that loop took a third of the interpreter (bench/load.py: a burst ran at
+    half the rate on twice the CPU).
+    """
+    server = wsgi.Server(
+        (host, port),
         app,
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        channel_timeout=120,
-        connection_limit=max(1000, args.threads * 2),
-        ident="storytime",
+        numthreads=threads,
+        server_name="storytime",
+        request_queue_size=1024,
+        timeout=120,
+        shutdown_timeout=5,
     )
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        server.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # Streams wait for their next event; waking them lets them end, so their threads
+        # can be joined (screens reconnect by themselves once the server is back).
+        from storytime.live import notifier_for
+
+        notifier_for(app).close()
+        server.stop()
+
+
+def _stop_on_sigterm(_signum, _frame) -> None:
+    sys.exit(0)  # unwinds server.start() like Ctrl+C, through the `finally` above
 
 
 if __name__ == "__main__":

@@ -53,8 +53,6 @@ def test_init_db_prints_no_link_once_staff_exist(empty_app):
 
 
 def test_the_server_prints_a_setup_link_on_first_start(tmp_path, monkeypatch, capsys):
-    import waitress
-
     from storytime import serve
 
     for name in list(os.environ):
@@ -62,7 +60,9 @@ def test_the_server_prints_a_setup_link_on_first_start(tmp_path, monkeypatch, ca
             monkeypatch.delenv(name)
     monkeypatch.setenv("STORYTIME_INSTANCE_PATH", str(tmp_path / "instance"))
     served = {}
-    monkeypatch.setattr(waitress, "serve", lambda app, **options: served.update(options, app=app))
+    monkeypatch.setattr(
+        serve, "run_server", lambda app, host, port, threads: served.update(app=app, port=port)
+    )
 
     serve.main(["--port", "25123"])
 

@@ -119,7 +119,7 @@ def start(command: list[str], env: dict[str, str], processes) -> subprocess.Pope
 
 @pytest.mark.slow
 def test_a_share_posted_to_one_server_reaches_a_stream_held_by_another(server_env, processes):
-    # Server A: the embedded `storytime` command (waitress); it creates the database.
+    # Server A: the embedded `storytime` command (cheroot); it creates the database.
     port_a, port_b = free_port(), free_port()
     a = start(
         [str(BIN / "storytime"), "--port", str(port_a), "--threads", "8"], server_env, processes

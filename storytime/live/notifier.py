@@ -27,6 +27,7 @@ class LocalNotifier:
         self._conditions: dict[int, threading.Condition] = {}
         self._generations: defaultdict[int, int] = defaultdict(int)
         self._waiters: defaultdict[int, int] = defaultdict(int)
+        self._closed = False
 
     def generation(self, storytime_id: int) -> int:
         """Return the current generation; pass it to `wait` to miss nothing in between."""
@@ -54,7 +55,7 @@ class LocalNotifier:
             condition = self._condition(storytime_id)
             self._waiters[storytime_id] += 1
             try:
-                while self._generations[storytime_id] == seen_generation:
+                while self._generations[storytime_id] == seen_generation and not self._closed:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return False
@@ -71,8 +72,21 @@ class LocalNotifier:
         """Tell every process; here, only this one."""
         self.notify(storytime_id)
 
+    def wake_all(self) -> None:
+        """Wake every waiting stream, so each looks at the database again."""
+        with self._lock:
+            for storytime_id, condition in self._conditions.items():
+                self._generations[storytime_id] += 1
+                condition.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
-        """Nothing to release in-process."""
+        """Wake every stream for the last time: the server is going away."""
+        self._closed = True
+        self.wake_all()
 
     @property
     def healthy(self) -> bool:
@@ -119,11 +133,7 @@ class RedisNotifier(LocalNotifier):
             except Exception:
                 self._connected.clear()
                 log.warning("Redis listener lost its connection; retrying")
-                # Wake every stream so each looks at the database after a gap.
-                with self._lock:
-                    for storytime_id in list(self._conditions):
-                        self._generations[storytime_id] += 1
-                        self._conditions[storytime_id].notify_all()
+                self.wake_all()  # each stream looks at the database after the gap
                 self._stopped.wait(self.RECONNECT_SECONDS)
             finally:
                 with contextlib.suppress(Exception):
@@ -138,6 +148,7 @@ class RedisNotifier(LocalNotifier):
         return self._connected.is_set()
 
     def close(self) -> None:
-        """Stop the listener thread."""
+        """Stop the listener thread and end the waiting streams."""
         self._stopped.set()
         self._thread.join(timeout=3)
+        super().close()

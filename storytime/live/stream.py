@@ -107,5 +107,7 @@ def event_stream(
                 last_sent = now
             timeout = min(deadline - now, heartbeat - (now - last_sent))
             notifier.wait(storytime_id, seen, max(timeout, 0.0))
+            if notifier.closed:  # the server is stopping; the screen reconnects elsewhere
+                return
     finally:
         db.session.remove()
