@@ -1,10 +1,15 @@
-"""The embedded server's request slots: a few ordinary requests at once, streams always."""
+"""The embedded server: request slots (a few ordinary requests at once, streams always), stopping."""
 
 from __future__ import annotations
 
+import queue
+import signal
+import sqlite3
 import threading
 
+import httpx
 import pytest
+from trust_server import Server
 
 from storytime.serve import RequestSlots
 
@@ -51,3 +56,37 @@ def test_an_ordinary_request_waits_for_a_free_slot_then_runs(busy):
     release.set()
     waiting.join(30)
     assert answers == [b"/j/ABC"]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_and_ends_its_open_streams(tmp_path):
+    server = Server(instance=tmp_path / "instance")
+    server.instance.mkdir()
+    _code, storytime_id = server.seed()
+    with sqlite3.connect(server.database()) as connection:
+        (token,) = connection.execute(
+            "SELECT display_token FROM storytime WHERE id = ?", (storytime_id,)
+        ).fetchone()
+    server.start()
+    opened, outcome = threading.Event(), queue.Queue()
+
+    def follow() -> None:
+        url = f"{server.url}/api/v1/storytimes/{storytime_id}/stream"
+        try:
+            with httpx.stream("GET", url, params={"token": token}, timeout=30) as response:
+                for _chunk in response.iter_raw():
+                    opened.set()
+            outcome.put("ended")
+        except httpx.HTTPError as error:
+            outcome.put(repr(error))
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    try:
+        assert opened.wait(10), "the display's stream did not open"
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=20) == 0
+        # The stream was ended by the server, not cut: a screen reconnects from there.
+        assert outcome.get(timeout=5) == "ended"
+    finally:
+        server.stop()
