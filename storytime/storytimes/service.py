@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from storytime.database import begin_write
 from storytime.extensions import db
@@ -60,11 +61,16 @@ def new_display_token() -> str:
 
 def find_live_by_code(code: str) -> Storytime | None:
     """Return the storytime that is not closed with this code, whatever its case."""
-    return db.session.execute(
-        db.select(Storytime).where(
-            Storytime.code == normalise_code(code), Storytime.state != "closed"
+    # Its prompts come in the same statement: every share and join page needs them.
+    return (
+        db.session.execute(
+            db.select(Storytime)
+            .options(joinedload(Storytime.prompts))
+            .where(Storytime.code == normalise_code(code), Storytime.state != "closed")
         )
-    ).scalar_one_or_none()
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def find_by_code(code: str) -> Storytime | None:
