@@ -37,6 +37,36 @@ class DatabaseInteger(IntegerConverter):
         return number if number <= self.LARGEST else 0
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def refuse_nul() -> None:
+    """Answer 400 when the path, query, form or JSON body holds a NUL character.
+
+    Nobody types one and no link of ours has one, and PostgreSQL can neither store nor
+    compare text holding it: such a value reaching a query (a join code, a branch
+    filter, a login, a storytime's title) would otherwise fail there as a 500.
+    """
+    suspects: list[Any] = [request.path, list(request.args.items(multi=True))]
+    if request.method in UNSAFE_METHODS:
+        if request.is_json:
+            suspects.append(request.get_json(silent=True))
+        else:
+            suspects.append(list(request.form.items(multi=True)))
+    if any(_holds_nul(suspect) for suspect in suspects):
+        from flask_babel import gettext as _
+        from werkzeug.exceptions import BadRequest
+
+        raise BadRequest(_("This request holds a NUL character, which no text or link may hold."))
+
+
 def check_csrf() -> None:
     """Require a CSRF token on unsafe requests, except those made with a bearer token."""
     if request.method not in UNSAFE_METHODS:
@@ -99,6 +129,7 @@ def init_app(app: Flask) -> None:
         )
     # Before any blueprint is registered: every <int:…> in the url_map gets the bound.
     app.url_map.converters["int"] = DatabaseInteger
+    app.before_request(refuse_nul)
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
     if app.config["BEHIND_PROXY"]:
