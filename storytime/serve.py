@@ -14,6 +14,7 @@ from flask import Flask
 
 from storytime import create_app
 from storytime.config import Defaults
+from storytime.live import notifier_for
 
 # Cheroot runs each request, and each open live screen, on a thread of its own: a
 # stream holds its thread for minutes. (Idle kept-alive connections hold no thread.) With 200 threads, 200 screens took them all
@@ -115,8 +116,6 @@ def run_server(app: Flask, host: str, port: int, threads: int) -> None:
     finally:
         # Streams wait for their next event; waking them lets them end, so their threads
         # can be joined (screens reconnect by themselves once the server is back).
-        from storytime.live import notifier_for
-
         notifier_for(app).close()
         server.stop()
 
