@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from storytime.review import public_bp
+from storytime.storytimes.defaults import AUDIENCE_LABELS
 
 KIND_LABELS = {
     "hello": _l("Hellos"),
@@ -12,13 +13,6 @@ KIND_LABELS = {
     "song": _l("Songs"),
     "question": _l("Questions"),
     "idea": _l("Ideas"),
-}
-AUDIENCE_LABELS = {
-    "babies": _l("Babies"),
-    "toddlers": _l("Toddlers"),
-    "preschool": _l("Preschool"),
-    "families": _l("Families"),
-    "all_ages": _l("All ages"),
 }
 
 
