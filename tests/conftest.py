@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData
+from trust_server import Server
+from trust_world import close_app
 
 from storytime import create_app
 from storytime.admin.service import create_branch, create_user
@@ -126,10 +128,7 @@ def app(app_config: dict) -> Iterator[Flask]:
     with app.app_context():
         db.create_all()  # tables are emptied by _clean_postgres on PostgreSQL
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    app.extensions["storytime_notifier"].close()
+    close_app(app)
 
 
 @pytest.fixture
@@ -142,10 +141,16 @@ def empty_app(app_config: dict) -> Iterator[Flask]:
         existing.reflect(bind=db.engine)
         existing.drop_all(bind=db.engine)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    app.extensions["storytime_notifier"].close()
+    close_app(app)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The real `storytime` in its own process, on a fresh instance folder (not started)."""
+    server = Server(instance=tmp_path / "instance")
+    server.instance.mkdir()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -7,20 +7,12 @@ import threading
 from collections import Counter
 
 import pytest
-from trust_server import HttpPhone, Server
+from trust_server import HttpPhone
 
 pytestmark = pytest.mark.slow
 
 PHONES = 40
 SHARES_PER_PHONE = 5
-
-
-@pytest.fixture
-def server(tmp_path):
-    server = Server(instance=tmp_path / "instance")
-    server.instance.mkdir()
-    yield server
-    server.stop()
 
 
 def test_forty_phones_sharing_at_once_are_all_acknowledged_and_stored(server):

@@ -16,14 +16,6 @@ SHARES_PER_PHONE = 25
 KILL_AFTER = 80  # acknowledged shares before the SIGKILL: the burst is still going
 
 
-@pytest.fixture
-def server(tmp_path):
-    server = Server(instance=tmp_path / "instance")
-    server.instance.mkdir()
-    yield server
-    server.stop()
-
-
 def stored_client_ids(server: Server) -> Counter[str]:
     with sqlite3.connect(server.database()) as connection:
         rows = connection.execute("SELECT client_id FROM share").fetchall()

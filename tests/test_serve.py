@@ -9,7 +9,6 @@ import threading
 
 import httpx
 import pytest
-from trust_server import Server
 
 from storytime.serve import RequestSlots
 
@@ -59,9 +58,7 @@ def test_an_ordinary_request_waits_for_a_free_slot_then_runs(busy):
 
 
 @pytest.mark.slow
-def test_sigterm_stops_the_server_and_ends_its_open_streams(tmp_path):
-    server = Server(instance=tmp_path / "instance")
-    server.instance.mkdir()
+def test_sigterm_stops_the_server_and_ends_its_open_streams(server):
     _code, storytime_id = server.seed()
     with sqlite3.connect(server.database()) as connection:
         (token,) = connection.execute(
@@ -82,11 +79,8 @@ def test_sigterm_stops_the_server_and_ends_its_open_streams(tmp_path):
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
-    try:
-        assert opened.wait(10), "the display's stream did not open"
-        server.process.send_signal(signal.SIGTERM)
-        assert server.process.wait(timeout=20) == 0
-        # The stream was ended by the server, not cut: a screen reconnects from there.
-        assert outcome.get(timeout=5) == "ended"
-    finally:
-        server.stop()
+    assert opened.wait(10), "the display's stream did not open"
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=20) == 0
+    # The stream was ended by the server, not cut: a screen reconnects from there.
+    assert outcome.get(timeout=5) == "ended"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 from server_process import console_script, free_port, wait_until_healthy
+from trust_world import close_app
 
 from storytime import create_app
 from storytime.admin.service import create_branch
-from storytime.extensions import db
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -71,10 +71,7 @@ class Server:
                 storytime = make_storytime("central")
                 return storytime.code, storytime.id
         finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-            app.extensions["storytime_notifier"].close()
+            close_app(app)
 
     def start(self, timeout: float = 60) -> None:
         with open(self.log, "a") as log:
