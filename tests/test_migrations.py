@@ -165,3 +165,48 @@ def test_the_migrations_downgrade_to_empty(empty_app):
     assert result.exit_code == 0, result.output
     assert tables(empty_app) == {"alembic_version"}
     assert current_revision(empty_app) is None
+
+
+def test_upgrading_from_the_first_release_keeps_every_row(empty_app):
+    """Rebuilding tables for AUTOINCREMENT must not cascade-delete shares or events."""
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "0001"])
+    assert result.exit_code == 0, result.output
+    now = "2026-11-01 10:00:00.000000"
+    with empty_app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO branch (id, name, slug, active, created_at)"
+            f" VALUES (1, 'Central', 'central', true, '{now}')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO storytime (id, branch_id, title, starts_at, audience, theme, moderation,"
+            " state, code, display_token, quiet, last_event_id, created_at, updated_at,"
+            " recap_published, recap_note) VALUES (7, 1, 'Babies', "
+            f"'{now}', 'babies', '', 'instant', 'open', 'ABCD', 'tok', false, 1, '{now}',"
+            f" '{now}', false, '')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO share (id, storytime_id, kind, text, allow_screen, on_screen, held,"
+            " pinned, answered, starred, phone, client_id, note, created_at, updated_at)"
+            f" VALUES (41, 7, 'tip', 'Bring a snack', true, true, false, false, false, false,"
+            f" '', 'c1', '', '{now}', '{now}')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO event (id, storytime_id, type, share_id, public, created_at)"
+            f" VALUES (3, 7, 'share.created', 41, true, '{now}')"
+        )
+
+    init_db(empty_app)
+
+    with empty_app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT id, text FROM share").all() == [
+            (41, "Bring a snack")
+        ]
+        assert connection.exec_driver_sql("SELECT id FROM event").all() == [(3,)]
+        assert connection.exec_driver_sql("SELECT id, code FROM storytime").all() == [(7, "ABCD")]
+        if db.engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            schema = dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
+            for table in ("storytime", "share", "event"):
+                assert "AUTOINCREMENT" in schema[table]
+            assert "WHERE state != 'closed'" in schema["uq_storytime_live_code"]

@@ -4,7 +4,7 @@ from storytime.models.base import now_utc
 from storytime.models.event import Event
 from storytime.models.share import KINDS, FollowUp, Share
 from storytime.models.songbook import PlannedSong, SongAlias, SongbookEntry
-from storytime.models.staff import ROLES, ApiToken, Branch, Setting, User
+from storytime.models.staff import ROLES, ApiToken, Branch, Setting, StaffSession, User
 from storytime.models.storytime import AUDIENCES, MODERATION_MODES, STATES, Prompt, Storytime
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Share",
     "SongAlias",
     "SongbookEntry",
+    "StaffSession",
     "Storytime",
     "User",
     "now_utc",

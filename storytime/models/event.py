@@ -18,7 +18,11 @@ class Event(db.Model):
     state, so a purge or a delete never leaves text behind in the log.
     """
 
-    __table_args__ = (Index("ix_event_storytime_id", "storytime_id", "id"),)
+    __table_args__ = (
+        Index("ix_event_storytime_id", "storytime_id", "id"),
+        # A stream's Last-Event-ID must never match a later, different event.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     storytime_id: Mapped[int] = mapped_column(ForeignKey("storytime.id", ondelete="CASCADE"))

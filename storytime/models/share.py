@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
@@ -25,6 +25,8 @@ class Share(db.Model):
         UniqueConstraint("storytime_id", "client_id"),
         Index("ix_share_storytime_created", "storytime_id", "created_at"),
         Index("ix_share_kind_created", "kind", "created_at"),
+        # Ids are never reused, even after the newest share is deleted.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +40,8 @@ class Share(db.Model):
     on_screen: Mapped[bool] = mapped_column(default=False)
     # Waiting for the librarian: review mode, or the word list matched.
     held: Mapped[bool] = mapped_column(default=False)
+    # Staff took it off the screen (or held it): only staff may show it again.
+    hidden_by_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
     pinned: Mapped[bool] = mapped_column(default=False)
     answered: Mapped[bool] = mapped_column(default=False)
     starred: Mapped[bool] = mapped_column(default=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 class SongbookEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    # Staff chose the title; otherwise it is recomputed from the public shares filed here.
+    title_from_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     shares: Mapped[list[Share]] = relationship(back_populates="song_entry")

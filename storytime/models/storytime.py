@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
@@ -31,6 +31,8 @@ class Storytime(db.Model):
             postgresql_where=text("state != 'closed'"),
         ),
         Index("ix_storytime_branch_starts", "branch_id", "starts_at"),
+        # Ids are never reused: old links and exports never point at a newer storytime.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,8 @@ class Storytime(db.Model):
     headcount_babies: Mapped[int | None]
     recap_published: Mapped[bool] = mapped_column(default=False)
     recap_note: Mapped[str] = mapped_column(Text, default="")
+    # Caregivers agreed to the room's TV, not a public page: names only when staff opt in.
+    recap_show_names: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     branch: Mapped[Branch] = relationship()
     created_by: Mapped[User | None] = relationship()
