@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from services import IN_CI, MISSING
 from sqlalchemy import MetaData
 from trust_server import Server
 from trust_world import close_app
@@ -207,3 +208,16 @@ class Staff:
 @pytest.fixture
 def staff(app: Flask) -> Staff:
     return Staff(app)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In CI, fail a test that was skipped because a service it needs is missing."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (IN_CI and report.skipped):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if MISSING in reason:
+        report.outcome = "failed"
+        report.longrepr = f"CI=true and a service is missing, so this is a failure: {reason}"

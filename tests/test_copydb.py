@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from services import missing
 from sqlalchemy import create_engine, func, select
 
 from storytime.copydb import normalise_url, row_counts
@@ -33,7 +34,7 @@ def target_url() -> Iterator[str]:
     try:
         admin = _admin_connection()
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 as postgres ({exc})")
+        pytest.skip(missing(f"PostgreSQL is not reachable at 127.0.0.1:5432 as postgres ({exc})"))
     name = f"storytime_copy_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from services import redis_missing
 from trust_world import SHARE, Phone, close_app, make_app, page_csrf, seed
 
 
@@ -164,19 +163,11 @@ def test_behind_a_proxy_each_forwarded_address_counts_on_its_own(app_config):
         close_app(app)
 
 
-def redis_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 REDIS_DB = 13  # a database number no other test uses; flushed before and after
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(not redis_available(), reason="no Redis server at 127.0.0.1:6379")
+@pytest.mark.skipif(redis_missing() is not None, reason=str(redis_missing()))
 def test_limits_are_kept_in_redis_when_it_is_configured(app_config):
     import redis
 

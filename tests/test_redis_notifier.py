@@ -15,6 +15,7 @@ import pytest
 import redis
 from live_support import make_storytime
 from server_process import free_port, stop, wait_until_healthy
+from services import missing
 
 from storytime import create_app
 from storytime.auth.tokens import create_token
@@ -38,7 +39,8 @@ def redis_answers() -> bool:
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.skipif(
-        not redis_answers(), reason="needs the Redis server at 127.0.0.1:6379 (CI starts it)"
+        not redis_answers(),
+        reason=missing("needs the Redis server at 127.0.0.1:6379 (CI starts it)"),
     ),
 ]
 

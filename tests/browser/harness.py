@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server_process import console_script, free_port, stop, wait_until_healthy
+from services import missing
 
 CHROMIUM = os.environ.get("STORYTIME_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -46,14 +47,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "browser"
 def chromium_missing() -> str | None:
     """Return why the browser tests cannot run here, or None when they can."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return (
+        return missing(
             f"no Chromium at {CHROMIUM} (apt-get install chromium, or set STORYTIME_CHROMIUM "
             "to its path); browser tests never download a browser"
         )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright for Python is not installed (pip install -e '.[test]')"
+        return missing("Playwright for Python is not installed (pip install -e '.[test]')")
     return None
 
 
