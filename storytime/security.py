@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, request
@@ -35,6 +36,38 @@ class DatabaseInteger(IntegerConverter):
     def to_python(self, value: str) -> int:
         number = super().to_python(value)
         return number if number <= self.LARGEST else 0
+
+
+# No body of ours nests deeper than 3. Parsing (and walking) a deeper one can exhaust
+# Python's stack: 660 bytes of "[" were a RecursionError, a 500 and 100 KB of log.
+MAX_JSON_DEPTH = 32
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+BRACKET_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(data: bytes) -> int:
+    """Return how deeply a JSON text nests arrays and objects, without parsing it.
+
+    Brackets inside strings do not count; an unclosed text counts as deep as it goes.
+    """
+    brackets = JSON_STRING.sub(b"", data).translate(None, NOT_BRACKETS)
+    return max(accumulate(BRACKET_STEP[byte] for byte in brackets), default=0)
+
+
+def refuse_deep_json() -> None:
+    """Answer 400 when a JSON body nests deeper than MAX_JSON_DEPTH, before anything parses it."""
+    if not request.is_json or json_depth(request.get_data(cache=True)) <= MAX_JSON_DEPTH:
+        return
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import BadRequest
+
+    current_app.logger.info(
+        "Refused a JSON body nested too deeply: %s %s", request.method, request.path
+    )
+    raise BadRequest(
+        _("This JSON is nested too deeply: at most %(depth)d levels.", depth=MAX_JSON_DEPTH)
+    )
 
 
 def _holds_nul(value: Any) -> bool:
@@ -129,6 +162,7 @@ def init_app(app: Flask) -> None:
         )
     # Before any blueprint is registered: every <int:…> in the url_map gets the bound.
     app.url_map.converters["int"] = DatabaseInteger
+    app.before_request(refuse_deep_json)
     app.before_request(refuse_nul)
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
