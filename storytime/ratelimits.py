@@ -3,7 +3,8 @@
 Library Wi-Fi puts every phone in the room behind one address, so shares are
 limited per phone (its `st_phone` cookie) and per storytime, with only a
 generous ceiling per address. Unknown join codes are limited per address, so
-codes cannot be walked. Each limit is a setting (`STORYTIME_RATELIMIT_…`).
+codes cannot be walked; a code that exists is neither counted nor refused there.
+Each limit is a setting (`STORYTIME_RATELIMIT_…`).
 """
 
 from __future__ import annotations
@@ -83,11 +84,22 @@ def share_limits(view: Callable[..., Any]) -> Callable[..., Any]:
     )(decorated)
 
 
+def names_a_known_code() -> bool:
+    """Return whether the join code in the URL belongs to a storytime."""
+    from storytime.storytimes.service import code_exists
+
+    return code_exists(str((request.view_args or {}).get("code", "")))
+
+
 def code_lookup_limit(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Count lookups of join codes that do not exist, per address, and stop a walker."""
+    """Count lookups of join codes that do not exist, per address, and stop a walker.
+
+    A code that exists is neither counted nor refused: a walker behind the library's
+    address must not lock the room out of its own storytime.
+    """
     return limiter.shared_limit(
         _setting("RATELIMIT_UNKNOWN_CODE_PER_ADDRESS"),
         "unknown-code",
         key_func=address_key,
-        deduct_when=lambda response: response.status_code == 404,
+        exempt_when=names_a_known_code,
     )(view)

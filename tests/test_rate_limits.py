@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from services import redis_missing
 from trust_world import SHARE, Phone, close_app, make_app, page_csrf, seed
@@ -235,3 +237,85 @@ def test_every_page_that_looks_up_a_code_draws_on_the_same_allowance(app, world)
     assert statuses == [404] * 30
     for path in lookups:
         assert client.get(path.format(999)).status_code == 429, path
+
+
+def lookup(phone: Phone, code: str, method: str = "GET", path: str = "/j/{code}"):
+    """Send one request naming that code, from the phone's address, with its CSRF token."""
+    return phone.client.open(
+        path.format(code=code),
+        method=method,
+        json={"text": "A corrected tip"} if method == "PATCH" else None,
+        headers={"X-CSRFToken": phone.token},
+        environ_base={"REMOTE_ADDR": phone.address},
+        csrf=False,
+    )
+
+
+def walk(phone: Phone, codes, method: str = "GET", path: str = "/j/{code}") -> list[int]:
+    """Look up each code from the phone's address; return the statuses."""
+    return [lookup(phone, code, method, path).status_code for code in codes]
+
+
+def unknown_codes(prefix: str, count: int = 30) -> list[str]:
+    return [f"{prefix}{i:03d}" for i in range(count)]
+
+
+def test_a_code_walker_on_the_library_wifi_does_not_lock_the_room_out(app, world):
+    phones = [Phone(app, world.code) for _ in range(30)]
+    shares = [
+        phone.share(f"Before the walker {n}").get_json()["id"] for n, phone in enumerate(phones)
+    ]
+    walker = Phone(app, world.code)  # behind the same address, with a cookie of its own
+    assert walk(walker, unknown_codes("ZZZ")) == [404] * 30
+    assert walk(walker, ["ZZZ999"]) == [429]
+
+    for number, (phone, share_id) in enumerate(zip(phones, shares, strict=True)):
+        api_share = f"/api/v1/storytimes/{{code}}/shares/{share_id}"
+        assert walk(phone, [world.code]) == [200], number
+        assert walk(phone, [world.code.lower()]) == [302], number  # typed in lower case
+        assert phone.share(f"After the walker {number}").status_code == 201, number
+        mine = lookup(phone, world.code, path="/api/v1/storytimes/{code}/shares/mine")
+        assert mine.status_code == 200 and len(mine.get_json()["shares"]) == 2, number
+        assert walk(phone, [world.code], "PATCH", api_share) == [200], number
+        assert walk(phone, [world.code], path=f"/j/{{code}}/shares/{share_id}/edit") == [200]
+    assert walk(
+        phones[0], [world.code], "DELETE", f"/api/v1/storytimes/{{code}}/shares/{shares[0]}"
+    ) == [204]
+    # A phone arriving now still gets in, and a closed storytime's page still opens.
+    assert Phone(app, world.code).share().status_code == 201
+    assert walk(walker, [world.closed_code]) == [200]
+
+    # The walker is still stopped, on every way of looking a code up.
+    api_share = f"/api/v1/storytimes/{{code}}/shares/{shares[1]}"
+    assert walk(walker, ["ZZZ998"]) == [429]
+    assert walk(walker, ["ZZZ997"], "DELETE", api_share) == [429]
+    assert_rate_limited_json(lookup(walker, "ZZZ996", "PATCH", api_share))
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_the_phone_edit_api_counts_unknown_codes_against_the_walker_limit(app, world, method):
+    walker = Phone(app, world.code)
+    path = f"/api/v1/storytimes/{{code}}/shares/{world.share_id}"
+    statuses = []
+    for code in unknown_codes("YYY"):
+        # A new phone cookie each time, so the per-phone share allowance (10 a minute)
+        # is not what stops it: a walker can change cookies at will.
+        walker.client.set_cookie("st_phone", secrets.token_urlsafe(24))
+        statuses.append(lookup(walker, code, method, path).status_code)
+    assert statuses == [404] * 30
+    assert_rate_limited_json(lookup(walker, "YYY999", method, path))
+    assert walk(walker, ["YYY998"]) == [429]  # the join page draws on the same allowance
+
+
+def test_not_found_under_a_code_that_exists_is_never_counted(app, world):
+    phone = Phone(app, world.code)
+    known_but_missing = [
+        ("GET", "/j/{code}/recap"),  # open: no recap yet
+        ("GET", f"/j/{{code}}/shares/{world.share_id}/edit"),  # another phone's share
+        ("PATCH", f"/api/v1/storytimes/{{code}}/shares/{world.share_id}"),
+        ("DELETE", "/api/v1/storytimes/{code}/shares/999"),
+    ]
+    for method, path in known_but_missing:
+        assert walk(phone, [world.code] * 4, method, path) == [404] * 4, path
+    assert walk(phone, unknown_codes("XXX")) == [404] * 30
+    assert walk(phone, ["XXX999"]) == [429]

@@ -160,6 +160,7 @@ def my_shares(code: str):
 
 
 @bp.route("/storytimes/<code>/shares/<int:share_id>", methods=["PATCH"])
+@code_lookup_limit
 @share_limits
 def update_share(code: str, share_id: int):
     """Change one's own share's text, name or screen choice while the storytime is open."""
@@ -181,6 +182,7 @@ def update_share(code: str, share_id: int):
 
 
 @bp.route("/storytimes/<code>/shares/<int:share_id>", methods=["DELETE"])
+@code_lookup_limit
 @share_limits
 def delete_share(code: str, share_id: int):
     """Delete one's own share for good while the storytime is open."""

@@ -86,6 +86,14 @@ def find_by_code(code: str) -> Storytime | None:
     ).scalar_one_or_none()
 
 
+def code_exists(code: str) -> bool:
+    """Return whether any storytime, open, scheduled or closed, has this join code."""
+    found = db.session.execute(
+        db.select(Storytime.id).where(Storytime.code == normalise_code(code)).limit(1)
+    ).first()
+    return found is not None
+
+
 def set_state(storytime: Storytime, state: str) -> None:
     """Open, close or reschedule a storytime and tell its screens."""
     if state not in STATES:
