@@ -19,14 +19,23 @@ def _asset_dir(name: str) -> str:
     return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / name)
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create and configure a Storytime application."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+def instance_folder(test_config: dict[str, Any] | None = None) -> str:
+    """Return the absolute instance folder: as configured, else ./instance of the cwd.
+
+    Flask's own default for an installed package is <venv>/var/storytime-instance, so
+    rebuilding the virtualenv to upgrade would lose the database and the secret key.
+    """
+    configured = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
         "STORYTIME_INSTANCE_PATH"
     )
+    return str(Path(configured or "instance").resolve())
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure a Storytime application."""
     app = Flask(
         __name__,
-        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_path=instance_folder(test_config),
         instance_relative_config=True,
         template_folder=_asset_dir("templates"),
         static_folder=_asset_dir("static"),

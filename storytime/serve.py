@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
 
     start_schedule(app)  # PURGE_AFTER_DAYS: purge old personal text now, then daily
     print(f"Storytime is running at http://{args.host}:{args.port}/", flush=True)
+    # Said at every start: the operator backs up, and must not lose, this folder.
+    print(f"Data folder: {app.instance_path}", flush=True)
     if link:
         print(
             f"No staff account yet. Create the first admin here (works once):\n  {link}", flush=True

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from server_process import free_port, log_tail, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,3 +127,69 @@ def test_the_installed_wheel_serves_the_login_page(wheel, tmp_path):
     assert served["css_status"] == 200
     # Started with the embedded defaults: the wheel's migrations built the SQLite database.
     assert (tmp_path / "instance" / "storytime.sqlite").exists()
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """Install the wheel (not editable) into a folder; return it and an environment using it."""
+    site = tmp_path_factory.mktemp("installed")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", site, wheel],
+        check=True,
+        capture_output=True,
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STORYTIME_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), sysconfig.get_paths()["purelib"]])
+    env["PYTHONSAFEPATH"] = "1"
+    return site, env
+
+
+def _data_in(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+@pytest.mark.slow
+def test_the_installed_storytime_keeps_its_data_in_instance_of_where_it_runs(installed, tmp_path):
+    site, env = installed
+    library = tmp_path / "library"
+    library.mkdir()
+    port = free_port()
+    log = tmp_path / "storytime.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(site / "bin" / "storytime"), "--port", str(port)],
+            cwd=library,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process, log, timeout=60)
+    finally:
+        stop(process)
+
+    instance = (library / "instance").resolve()
+    assert {"storytime.sqlite", "secret_key"} <= _data_in(instance), log_tail(log)
+    assert f"Data folder: {instance}" in log.read_text()
+    # Nothing is kept beside the installed code, where a rebuilt virtualenv would lose it.
+    assert not list(site.rglob("storytime.sqlite")) and not list(site.rglob("secret_key"))
+
+
+@pytest.mark.slow
+def test_flask_commands_of_the_installed_package_use_the_same_instance_folder(installed, tmp_path):
+    site, env = installed
+    library = tmp_path / "library"
+    library.mkdir()
+
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "storytime", "init-db"],
+        cwd=library,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert {"storytime.sqlite", "secret_key"} <= _data_in(library / "instance")
+    assert not list(site.rglob("storytime.sqlite")) and not list(site.rglob("secret_key"))
