@@ -236,7 +236,7 @@ def test_display_page_needs_no_login_and_shows_only_on_screen_shares(app, client
     response = client.get(f"/display/{token}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Welcome, Maya and Leo!" in page
+    assert "Welcome, <bdi>Maya</bdi> and <bdi>Leo</bdi>!" in page
     assert "Bring a blanket" in page
     assert "SECRET" not in page
     assert "Scan to share" in page and "<svg" in page

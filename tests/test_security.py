@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from trust_world import build_url, close_app, make_app, page_csrf, seed, sign_in, table_snapshot
 
@@ -451,6 +453,94 @@ def test_the_word_list_setting_applies_until_an_admin_edits_it(app_config):
         assert Phone(app, world.code).share("darn it", kind="tip").get_json()["shown"] is True
     finally:
         close_app(app)
+
+
+# Characters that draw nothing, and so hide a word from a plain match: zero-width
+# characters, the soft hyphen, joiners, variation selectors, a tag character, the Hangul
+# filler, and every bidi mark, embedding, override and isolate.
+INVISIBLE = [
+    "\u00ad", "\u034f", "\u061c", "\u180e", "\u200b", "\u200c", "\u200d", "\u200e",
+    "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2060", "\u2066",
+    "\u2067", "\u2068", "\u2069", "\u3164", "\ufe0f", "\ufeff", "\U000e0041",
+]  # fmt: skip
+invisibles = st.lists(st.sampled_from(INVISIBLE), max_size=3).map("".join)
+
+
+def fullwidth(ch: str) -> str:
+    return chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else "\u3000"
+
+
+@st.composite
+def disguised(draw, phrase: str) -> str:
+    """The phrase with each letter in any case or width, and invisibles in and around it."""
+    out = draw(invisibles)
+    for ch in phrase:
+        ch = draw(st.sampled_from([ch, ch.upper()]))
+        out += draw(st.sampled_from([ch, fullwidth(ch)])) + draw(invisibles)
+    return out
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    word=st.sampled_from(["darn", "elm street"]).flatmap(disguised),
+    before=st.sampled_from(["", "Call ", "«", "x\u202e "]),
+    after=st.sampled_from(["", " now", "!", "\u202c."]),
+    in_name=st.booleans(),
+)
+def test_a_disguised_listed_word_is_still_held_and_stored_as_typed(
+    app, client, world, word, before, after, in_name
+):
+    from trust_world import Phone
+
+    set_word_list(app, world, "darn\nelm street")
+    typed = before + word + after
+    fields = {"name": typed, "text": "Lovely songs"} if in_name else {"text": typed}
+    response = Phone(app, world.code).share(**fields, kind="tip", on_screen=True)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["shown"] is False, f"{typed!r} reached the screen"
+    # Held, never changed: the phone and the librarian see exactly what was typed.
+    assert body["name" if in_name else "text"] == typed
+    staff = app.test_client()
+    sign_in(staff, world.users["librarian"])
+    events = staff.get(f"/api/v1/storytimes/{world.storytime_id}/events?after=0").get_json()
+    [held] = [e["share"] for e in events["events"] if e.get("share", {}).get("id") == body["id"]]
+    assert held["held"] is True and held["on_screen"] is False
+    assert held["name" if in_name else "text"] == typed
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["dam", "darning socks", "Mc\u200bDarnell", "\uff48\uff45\uff4c\uff4d\uff45\uff54\uff53"],
+)
+def test_a_word_list_match_still_needs_the_whole_word_after_folding(app, client, world, text):
+    from trust_world import Phone
+
+    set_word_list(app, world, "darn\nhelm")
+    response = Phone(app, world.code).share(text, kind="idea", on_screen=True)
+    assert response.get_json()["shown"] is True
+
+
+def test_editing_in_a_disguised_listed_word_takes_the_share_off_the_screen(app, client, world):
+    from trust_world import Phone
+
+    set_word_list(app, world, "darn")
+    phone = Phone(app, world.code)
+    created = phone.share("Lovely songs", kind="tip").get_json()
+    assert created["shown"] is True
+    edited = phone.client.patch(
+        f"/api/v1/storytimes/{world.code}/shares/{created['id']}",
+        json={"name": "\u202e\uff24\u200b\uff21RN"},
+        headers={"X-CSRFToken": phone.token},
+        csrf=False,
+    )
+    assert edited.get_json()["shown"] is False
+    assert "Lovely songs" not in display_feed(client, world)
 
 
 # --- NUL in a URL ------------------------------------------------------------------------

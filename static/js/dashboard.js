@@ -124,8 +124,9 @@
     if (share.name) {
       var who = document.createElement("span");
       who.className = "muted small";
-      who.dir = "auto";
-      who.textContent = " — " + share.name;
+      var whoName = document.createElement("bdi");
+      whoName.textContent = share.name;
+      who.replaceChildren(" — ", whoName);
       item.appendChild(who);
     }
   }

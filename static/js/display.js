@@ -63,10 +63,27 @@
     var names = hellos.slice(0, WELCOME_NAMES).reverse().map(function (s) { return truncate(s.name || s.text, 40); })
       .filter(Boolean);
     if (!names.length) { welcome.textContent = data.welcomePlain; return; }
-    var listed;
-    try { listed = new Intl.ListFormat(data.lang || undefined, { style: "long", type: "conjunction" }).format(names); }
-    catch (err) { listed = names.join(", "); }
-    welcome.textContent = data.welcome.replace("{names}", listed);
+    // Each name in its own <bdi>: a direction override typed in one name must not
+    // reorder the words, commas or other names around it.
+    var parts;
+    try { parts = new Intl.ListFormat(data.lang || undefined, { style: "long", type: "conjunction" }).formatToParts(names); }
+    catch (err) {
+      parts = [];
+      names.forEach(function (name, i) {
+        if (i) parts.push({ type: "literal", value: ", " });
+        parts.push({ type: "element", value: name });
+      });
+    }
+    var around = data.welcome.split("{names}");
+    var nodes = [document.createTextNode(around[0])];
+    parts.forEach(function (part) {
+      if (part.type !== "element") { nodes.push(document.createTextNode(part.value)); return; }
+      var bdi = document.createElement("bdi");
+      bdi.textContent = part.value;
+      nodes.push(bdi);
+    });
+    nodes.push(document.createTextNode(around.slice(1).join("{names}")));
+    welcome.replaceChildren.apply(welcome, nodes);
   }
 
   function renderPinned() {

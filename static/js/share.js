@@ -124,9 +124,16 @@
     const label = kindLabel(share.kind);
     item.querySelector(".kind-icon").textContent = label.icon;
     item.querySelector(".mine-kind-label").textContent = label.word;
-    item.querySelector(".mine-text").textContent = share.text;
+    const said = item.querySelector(".mine-text");
+    said.dir = "auto";  // its own direction: an override typed in it stays inside
+    said.textContent = share.text;
     const who = item.querySelector(".mine-name");
-    if (share.name) { who.textContent = "— " + share.name; who.hidden = false; }
+    if (share.name) {
+      const bdi = document.createElement("bdi");
+      bdi.textContent = share.name;
+      who.replaceChildren("— ", bdi);
+      who.hidden = false;
+    }
     item.dataset.clientId = share.client_id;
     const actions = item.querySelector(".mine-actions");
     if (pending) {

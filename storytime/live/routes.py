@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from babel.lists import format_list
 from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
@@ -33,6 +36,7 @@ from storytime.storytimes.service import (
 DISPLAY_SHARES = 50  # the display keeps at most this many shares, on the page and in memory
 WELCOME_NAMES = 6
 WELCOME_NAME_LENGTH = 40
+SLOT = re.compile("\ue000(\\d+)\ue001")
 
 
 @bp.context_processor
@@ -53,14 +57,23 @@ def welcome_name(share: Share) -> str:
     return name if len(name) <= WELCOME_NAME_LENGTH else name[: WELCOME_NAME_LENGTH - 1] + "…"
 
 
-def welcome_line(hellos: list[Share]) -> str:
-    """Return "Welcome, Maya and Leo!" for the newest hellos on screen, or a plain welcome."""
+def welcome_line(hellos: list[Share]) -> Markup:
+    """Return "Welcome, Maya and Leo!" for the newest hellos on screen, or a plain welcome.
+
+    Each name is escaped and isolated in its own ``<bdi>``, so a direction override
+    typed in one name cannot reorder the words, commas or other names around it.
+    """
     names = [welcome_name(share) for share in reversed(hellos[:WELCOME_NAMES])]
     names = [name for name in names if name]
     if not names:
-        return _("Welcome!")
-    listed = format_list(names, locale=str(get_locale() or "en"))
-    return _("Welcome, %(names)s!", names=listed)
+        return escape(_("Welcome!"))
+    # Private-use placeholders go through the list pattern and the translation, which are
+    # then escaped; only then does each become its name's escaped <bdi>.
+    slots = [f"\ue000{i}\ue001" for i in range(len(names))]
+    listed = format_list(slots, locale=str(get_locale() or "en"))
+    line = str(escape(_("Welcome, %(names)s!", names=listed)))
+    # One pass, so a name that itself holds a placeholder's characters is never rescanned.
+    return Markup(SLOT.sub(lambda m: Markup("<bdi>%s</bdi>") % names[int(m[1])], line))
 
 
 @bp.route("/storytimes/<int:storytime_id>/live")

@@ -14,11 +14,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from storytime import settings
 from storytime.database import begin_write, commit_keeping
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import KINDS, Share, Storytime
+from storytime.share.wordlist import matches_word_list
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Unicode categories never kept: controls (but newline and tab), surrogates, unassigned.
@@ -57,14 +57,6 @@ def phone_hash(phone_cookie: str) -> str:
 def visible_on_display(share: Share, storytime: Storytime | None = None) -> bool:
     """Return whether the display may show this share now."""
     return share.allow_screen and share.on_screen
-
-
-def matches_word_list(text: str) -> bool:
-    """Return whether the text holds a word or phrase from the library's word list."""
-    folded = text.casefold()
-    return any(
-        re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded) for word in settings.word_list()
-    )
 
 
 def _validated(
@@ -117,7 +109,7 @@ def create_share(
         return _replayed(existing, phone), False
     kind, text, name = _validated(storytime, kind, text, name)
     # Read the word list before taking the write lock: it is not part of the write.
-    words_match = allow_screen and matches_word_list(text)
+    words_match = allow_screen and matches_word_list(text, name)
     begin_write()
     # Lock the storytime before inserting: the share's foreign key takes a share lock on
     # this row, and record() then wants FOR UPDATE; two inserts doing that in the other
@@ -195,7 +187,7 @@ def edit_own_share(
     share.allow_screen = allow_screen
     if not allow_screen:
         share.on_screen = share.pinned = share.held = False
-    elif share.storytime.moderation == "review" or matches_word_list(text):
+    elif share.storytime.moderation == "review" or matches_word_list(text, name):
         # Changed words are checked again before they can reach the screen.
         share.on_screen, share.held = False, True
     elif not was_visible:
