@@ -1,5 +1,7 @@
 """Bytes on the wire: compressed responses, year-long caching of fingerprinted assets.
 
+Nothing a member of staff sees is ever stored by a cache (see `private_no_store`).
+
 Dynamic HTML and JSON are compressed by Flask-Compress (brotli or gzip, as the
 browser accepts). Static files are compressed here instead, once per file
 version, and kept in memory: there are a few dozen of them and they only change
@@ -29,6 +31,10 @@ COMPRESSIBLE = {
     "image/svg+xml",
 }
 MIN_SIZE = 500  # below this the headers cost more than they save
+# The same bytes for everyone, whoever asks: these keep their own caching for staff too.
+SHARED_ENDPOINTS = {"static", "api.openapi_document"}
+# Directives that still mean something beside no-store (a stream's no-transform).
+KEPT_WITH_NO_STORE = ("no-cache", "no-transform")
 STATIC_CACHE_FILES = 512
 
 
@@ -120,6 +126,39 @@ def static_headers(response: Response) -> Response:
     return response
 
 
+def is_staff_request() -> bool:
+    """Return whether this request comes from staff or asks for a staff-only endpoint."""
+    if g.get("bearer_sent"):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    if hasattr(view, "staff_roles"):
+        return True  # its sign-in redirect and its errors too, whoever asks
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated)
+
+
+def private_no_store(response: Response) -> Response:
+    """Send `Cache-Control: no-store` with every staff and API response, so no cache keeps it.
+
+    A shared library computer's browser cache, its back button, or a proxy must never
+    hold a staff page, an export or a newly shown API token. The JSON API answers each
+    caller with its own data (staff, a display, a phone), so all of it is no-store too.
+    """
+    if request.endpoint in SHARED_ENDPOINTS:
+        return response
+    if not request.path.startswith("/api/") and not is_staff_request():
+        return response
+    present = {
+        part.strip().split("=")[0].lower()
+        for part in response.headers.get("Cache-Control", "").split(",")
+    }
+    kept = [directive for directive in KEPT_WITH_NO_STORE if directive in present]
+    response.headers["Cache-Control"] = ", ".join(["no-store", *kept])
+    response.headers["Pragma"] = "no-cache"  # for HTTP/1.0 caches
+    return response
+
+
 def _start_timer() -> None:
     g.server_timing_start = time.perf_counter()
 
@@ -152,3 +191,4 @@ def init_app(app: Flask) -> None:
         app.after_request(server_timing)
     compress.init_app(app)
     app.after_request(static_headers)
+    app.after_request(private_no_store)

@@ -76,7 +76,8 @@ def live_stream(storytime_id: int):
     body = event_stream(storytime_id, audience=audience, after=after, display_token=token)
     response = Response(stream_with_context(body), mimetype="text/event-stream")
     # no-transform: proxies must not compress or rewrite (that would buffer the stream).
-    response.headers["Cache-Control"] = "no-cache, no-transform"
+    # no-store: it is live, and the display's and staff's feeds are nobody else's.
+    response.headers["Cache-Control"] = "no-store, no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
