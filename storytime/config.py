@@ -45,6 +45,9 @@ class Defaults:
     SESSION_COOKIE_SECURE: bool | None = None  # None: secure when BASE_URL is https
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Keep me signed in" lasts this long, and no staff session lasts longer (Flask-Login's
+    # default is a year). A number is seconds, as STORYTIME_REMEMBER_COOKIE_DURATION=86400.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_CHECK_DEFAULT = False  # checked in security.py so bearer tokens can skip it
     WTF_CSRF_TIME_LIMIT = 3600

@@ -87,6 +87,11 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("auth.tokens", "GET"): STAFF_PAGE,
     ("auth.tokens", "POST"): (L, L, L, 200, 200, 200, 200),  # a token with no name
     ("auth.revoke", "POST"): (L, L, L, 404, 302, 404, 404),  # token 1 is the librarian's
+    ("auth.sessions", "GET"): STAFF_PAGE,
+    # Session 1 is the visitor's own (the world has none until a visitor signs in, and is
+    # made anew after each request): ending it signs out. Others': test_sessions.py.
+    ("auth.end_one_session", "POST"): (L, L, L, L, L, L, L),
+    ("auth.end_other_sessions", "POST"): (L, L, L, 302, 302, 302, 302),
     # Admin.
     ("admin.branches", "GET"): ADMIN_PAGE,
     ("admin.branches", "POST"): admin_page(400),

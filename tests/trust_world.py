@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from storytime.admin.service import create_branch, find_branch
+from storytime.auth.sessions import start_session
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
 from storytime.models import KINDS, Prompt, Share, Storytime, User, now_utc
@@ -174,8 +175,10 @@ def seed(app: Flask) -> World:
 
 def sign_in(client: FlaskClient, user_id: int) -> None:
     """Sign a client in as that account without the login form (tested on its own)."""
+    with client.application.app_context():
+        token = start_session(db.session.get(User, user_id), "trust-world")
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = token  # the cookie carries a session's token, as at login
         session["_fresh"] = True
 
 

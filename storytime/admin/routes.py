@@ -9,7 +9,7 @@ from flask_login import current_user
 from storytime import settings
 from storytime.admin import bp
 from storytime.admin.forms import BranchForm, SettingsForm, StaffForm
-from storytime.admin.service import StaffError, create_branch, create_user
+from storytime.admin.service import StaffError, create_branch, create_user, set_active
 from storytime.auth.roles import admin_required
 from storytime.extensions import db
 from storytime.models import Branch, User
@@ -79,8 +79,10 @@ def toggle_staff(user_id: int):
     user = db.get_or_404(User, user_id)
     if user.id == current_user.id:
         abort(400, description=_("You cannot deactivate your own account."))
-    user.active = not user.active
-    db.session.commit()
+    try:
+        set_active(user, not user.active)
+    except StaffError as exc:
+        abort(400, description=str(exc))
     message = _("%(email)s reactivated.") if user.active else _("%(email)s deactivated.")
     flash(message % {"email": user.email}, "info")
     return redirect(url_for("admin.staff"))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sqlalchemy import update
+
+from storytime.auth.sessions import end_sessions
 from storytime.extensions import db
-from storytime.models import ROLES, Branch, User
+from storytime.models import ROLES, ApiToken, Branch, User, now_utc
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -88,3 +91,29 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate or reactivate an account; deactivating signs it out everywhere.
+
+    Its sessions end and its API tokens are revoked, so reactivating the account later
+    brings back none of the credentials it had: its owner signs in again.
+    """
+    if not active and user.active and user.role == "admin" and _active_admins() <= 1:
+        raise StaffError("At least one active admin must remain.")
+    user.active = active
+    if not active:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now_utc())
+        )
+        end_sessions(user)  # commits
+    db.session.commit()
+
+
+def _active_admins() -> int:
+    """Return how many active admin accounts exist."""
+    return db.session.execute(
+        db.select(db.func.count()).select_from(User).where(User.role == "admin", User.active)
+    ).scalar_one()

@@ -7,12 +7,22 @@ from functools import cache
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, logout_user
 from werkzeug.security import check_password_hash
 
 from storytime.auth import bp
 from storytime.auth.forms import LoginForm, SetupForm, TokenForm
 from storytime.auth.roles import staff_required
+from storytime.auth.sessions import (
+    current_session,
+    describe_user_agent,
+    end_session,
+    end_sessions,
+    find_live_session,
+    live_sessions,
+    sign_in,
+)
 from storytime.auth.setup import finish_setup, setup_token_valid
 from storytime.auth.tokens import create_token, revoke_token
 from storytime.extensions import db, limiter
@@ -59,15 +69,18 @@ def login():
         else:
             user.last_login_at = now_utc()
             db.session.commit()
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out."""
-    logout_user()
+    """Sign out: end this browser's session, so no copy of its cookies works either."""
+    staff_session = current_session()
+    if staff_session is not None:
+        end_session(staff_session)
+    logout_user()  # and clears the remember cookie
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -83,7 +96,7 @@ def setup(token: str):
         user = finish_setup(token, form.email.data, form.display_name.data, form.password.data)
         if user is None:
             abort(404)
-        login_user(user)
+        sign_in(user)
         flash(_("Welcome! Your admin account is ready."), "success")
         return redirect(url_for("admin.branches"))
     return render_template("auth/setup.html", form=form), 200 if not form.errors else 400
@@ -115,3 +128,43 @@ def revoke(token_id: int):
     revoke_token(api_token)
     flash(_("Token revoked."), "info")
     return redirect(url_for("auth.tokens"))
+
+
+@bp.route("/account/sessions")
+@staff_required()
+def sessions():
+    """List the browsers signed in to the current account."""
+    return render_template(
+        "auth/sessions.html",
+        sessions=live_sessions(current_user),
+        this_session=current_session(),
+        describe=describe_user_agent,
+    )
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@staff_required()
+def end_one_session(session_id: int):
+    """Sign one of the current account's browsers out."""
+    staff_session = find_live_session(current_user, session_id)
+    if staff_session is None:
+        abort(404)
+    end_session(staff_session)
+    if staff_session is current_session():
+        logout_user()
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That browser is signed out."), "info")
+    return redirect(url_for("auth.sessions"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@staff_required()
+def end_other_sessions():
+    """Sign out every browser of the current account but this one."""
+    ended = end_sessions(current_user, keep=current_session())
+    flash(
+        ngettext("Signed out %(num)d other browser.", "Signed out %(num)d other browsers.", ended),
+        "info",
+    )
+    return redirect(url_for("auth.sessions"))

@@ -6,9 +6,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+from flask_login.config import COOKIE_NAME
 from sqlalchemy import update
 
+from storytime.auth.sessions import session_for_token
 from storytime.extensions import db, login_manager
 from storytime.models import ApiToken, User, now_utc
 
@@ -73,16 +76,34 @@ def load_bearer_user() -> None:
     g.bearer_user = user_for_token(token)
 
 
+def load_session_user() -> None:
+    """Resolve a signed-in browser's session before any view starts its own writes."""
+    if request.endpoint == "static" or g.get("bearer_sent"):
+        return
+    config = current_app.config
+    names = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
+    if any(name in request.cookies for name in names):
+        # Loading may note last_seen_at and commit: done here, it commits nothing else.
+        current_user._get_current_object()
+
+
 def init_app(app: Flask) -> None:
     """Let Flask-Login accept session cookies and bearer tokens alike."""
     app.before_request(load_bearer_user)
+    app.before_request(load_session_user)
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_token: str) -> User | None:
         if g.get("bearer_sent"):
             return None  # a bearer call acts as its token's user, never the cookie's
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        # The cookies carry a session's token (see auth/sessions.py): an unknown or ended
+        # session, or one of an inactive account, is a visitor who is not signed in.
+        staff_session = session_for_token(session_token)
+        if staff_session is None:
+            return None
+        g.staff_session = staff_session
+        staff_session.user.session_token = session_token
+        return staff_session.user
 
     @login_manager.unauthorized_handler
     def unauthorized():

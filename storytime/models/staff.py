@@ -45,9 +45,20 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    # The token of the browser session this object was signed in or loaded with. Never
+    # stored (the database keeps its hash): it is what Flask-Login puts in the cookies.
+    session_token = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """Return what Flask-Login keeps in the cookies: this browser's session token."""
+        if self.session_token is None:
+            # The account's id would make a cookie no sign-out can end.
+            raise RuntimeError("Sign in with storytime.auth.sessions.sign_in().")
+        return self.session_token
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""
