@@ -88,10 +88,15 @@ def find_by_code(code: str) -> Storytime | None:
 
 def code_exists(code: str) -> bool:
     """Return whether any storytime, open, scheduled or closed, has this join code."""
-    found = db.session.execute(
-        db.select(Storytime.id).where(Storytime.code == normalise_code(code)).limit(1)
-    ).first()
-    return found is not None
+    code = normalise_code(code)
+    # Every phone request asks: the live code is found through its (partial) index first.
+    for condition in (Storytime.state != "closed", Storytime.state == "closed"):
+        found = db.session.execute(
+            db.select(Storytime.id).where(Storytime.code == code, condition).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
 
 
 def set_state(storytime: Storytime, state: str) -> None:
