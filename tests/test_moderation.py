@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from live_support import make_storytime, post_share, share_state
+from trust_world import Phone, seed, sign_in
 
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
@@ -289,3 +292,123 @@ def test_who_may_rotate_the_display_link(app, client, staff, who, status):
     if status == 200:
         assert response.get_json()["display_url"].startswith("http://storytime.test/display/")
         assert token not in response.get_json()["display_url"]
+
+
+# --- Once staff take a share off the screen, only staff put it back ------------------------
+
+STAFF_HIDES = {
+    "api": lambda staff, world, sid: staff.patch(
+        f"/api/v1/shares/{sid}", json={"on_screen": False}
+    ),
+    "dashboard button": lambda staff, world, sid: staff.post(
+        f"/storytimes/{world.storytime_id}/live/shares/{sid}", data={"action": "hide"}
+    ),
+    "recap take out": lambda staff, world, sid: staff.post(
+        f"/review/storytimes/{world.storytime_id}/recap/shares",
+        data={"share_id": sid, "included": "0"},
+    ),
+}
+
+
+def phone_edit(phone, sid, **body):
+    return phone.client.patch(
+        f"/api/v1/storytimes/{phone.code}/shares/{sid}",
+        json=body,
+        headers={"X-CSRFToken": phone.token},
+        csrf=False,
+    )
+
+
+def phone_edit_form(phone, sid, **fields):
+    page = phone.client.get(f"/j/{phone.code}/shares/{sid}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return phone.client.post(
+        f"/j/{phone.code}/shares/{sid}/edit",
+        data={"csrf_token": token, "text": "Bubbles calm my baby", "name": "", **fields},
+        csrf=False,
+    )
+
+
+CAREGIVER_TRIES = {
+    "api on_screen true": lambda phone, sid: phone_edit(phone, sid, on_screen=True),
+    "api new text": lambda phone, sid: phone_edit(phone, sid, text="Bubbles, really!"),
+    "api new name": lambda phone, sid: phone_edit(phone, sid, name="Ana"),
+    "api withdraw then allow": lambda phone, sid: (
+        phone_edit(phone, sid, on_screen=False),
+        phone_edit(phone, sid, on_screen=True),
+    )[-1],
+    "form with the screen": lambda phone, sid: phone_edit_form(phone, sid, on_screen="screen"),
+    "form new text": lambda phone, sid: phone_edit_form(
+        phone, sid, text="Bubbles, truly", on_screen="screen"
+    ),
+}
+
+
+def on_display(app, world, sid: int) -> bool:
+    """Return whether the room's screen (its feed and its page) carries the share now."""
+    screen = app.test_client()
+    feed = screen.get(
+        f"/api/v1/storytimes/{world.storytime_id}/events?after=0",
+        headers={"X-Display-Token": world.display_token},
+    ).get_json()["events"]
+    latest = [e["type"] for e in feed if e.get("share", {}).get("id") == sid]
+    page = screen.get(f"/display/{world.display_token}").get_data(as_text=True)
+    return bool(latest) and latest[-1] == "share.shown" and f'data-id="{sid}"' in page
+
+
+@pytest.mark.parametrize("moderation", ["instant", "review"])
+@pytest.mark.parametrize("hide", list(STAFF_HIDES))
+@pytest.mark.parametrize("attempt", list(CAREGIVER_TRIES))
+def test_a_caregiver_cannot_put_back_what_staff_took_off_the_screen(app, moderation, hide, attempt):
+    world = seed(app)
+    staff = app.test_client()
+    sign_in(staff, world.users["librarian"])
+    staff.patch(f"/api/v1/storytimes/{world.storytime_id}", json={"moderation": moderation})
+    phone = Phone(app, world.code)
+    sid = phone.share("Bubbles calm my baby", kind="tip", on_screen=True).get_json()["id"]
+    if moderation == "review":
+        staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": True})
+    assert on_display(app, world, sid)
+
+    assert STAFF_HIDES[hide](staff, world, sid).status_code in (200, 302, 303)
+    assert not on_display(app, world, sid)
+
+    response = CAREGIVER_TRIES[attempt](phone, sid)
+    assert response.status_code in (200, 302), response.get_data(as_text=True)
+    assert not on_display(app, world, sid), f"{attempt} put back a share staff hid ({hide})"
+    mine = phone.client.get(f"/api/v1/storytimes/{world.code}/shares/mine").get_json()
+    assert [s["shown"] for s in mine["shares"] if s["id"] == sid] == [False]
+
+    # Staff still decide: showing it again works, and the caregiver's choice is kept.
+    shown = staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": True})
+    assert shown.status_code == 200
+    assert on_display(app, world, sid)
+
+
+def test_a_caregiver_can_always_withdraw_even_after_staff_showed_it(app):
+    world = seed(app)
+    staff = app.test_client()
+    sign_in(staff, world.users["librarian"])
+    phone = Phone(app, world.code)
+    sid = phone.share("Bubbles calm my baby", kind="tip", on_screen=True).get_json()["id"]
+    staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": False})
+    staff.patch(f"/api/v1/shares/{sid}", json={"pinned": True})
+    assert on_display(app, world, sid)
+
+    assert phone_edit(phone, sid, on_screen=False).get_json()["shown"] is False
+    assert not on_display(app, world, sid)
+    # Once withdrawn, not even staff may show it: the caregiver said no.
+    assert staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": True}).status_code == 409
+
+
+def test_a_share_staff_showed_again_follows_the_caregivers_edits_as_before(app):
+    world = seed(app)
+    staff = app.test_client()
+    sign_in(staff, world.users["librarian"])
+    phone = Phone(app, world.code)
+    sid = phone.share("Bubbles calm my baby", kind="tip", on_screen=True).get_json()["id"]
+    staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": False})
+    staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": True})
+    phone_edit(phone, sid, on_screen=False)
+    assert phone_edit(phone, sid, on_screen=True).get_json()["shown"] is True
+    assert on_display(app, world, sid)

@@ -128,5 +128,6 @@ def set_included(share: Share, included: bool) -> None:
         share.starred, share.held = True, False
     else:
         share.starred = share.on_screen = share.pinned = False
+        share.hidden_by_staff = True  # a staff hide: the caregiver cannot show it again
     record(storytime_id, "share.updated", share=share, public=was_visible)
     db.session.commit()

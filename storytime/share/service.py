@@ -186,7 +186,11 @@ def edit_own_share(
     share.text, share.name = text, name
     share.allow_screen = allow_screen
     if not allow_screen:
+        # Withdrawing consent always works, at once; a staff hide stays recorded.
         share.on_screen = share.pinned = share.held = False
+    elif share.hidden_by_staff:
+        # Staff took it off the screen: neither a new choice nor new words bring it back.
+        share.on_screen = share.pinned = False
     elif share.storytime.moderation == "review" or matches_word_list(text, name):
         # Changed words are checked again before they can reach the screen.
         share.on_screen, share.held = False, True
@@ -254,6 +258,8 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
     was_visible = visible_on_display(share)
     if "on_screen" in changes:
         share.on_screen = changes["on_screen"]
+        # Only staff may show again what staff took off the screen.
+        share.hidden_by_staff = not share.on_screen
         share.held = False
         if not share.on_screen:
             share.pinned = False
@@ -261,6 +267,7 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
         _unpin_others(storytime_id, share_id)
         share.pinned = True
         share.on_screen, share.held = True, False  # a pinned share is shown large
+        share.hidden_by_staff = False
     elif changes.get("pinned") is False:
         share.pinned = False
     for flag in ("answered", "starred"):
