@@ -129,17 +129,61 @@ def test_just_for_the_librarian_never_goes_on_screen(app, client, code):
     assert "Just for the librarian" in page
 
 
-@pytest.mark.parametrize(("kind", "screen_checked"), [("question", False), ("tip", True)])
-def test_the_screen_choice_defaults_per_kind(app, client, code, kind, screen_checked):
-    page = client.get(f"/j/{code}?kind={kind}").get_data(as_text=True)
+def checked_audience(page: str) -> str | None:
+    """Return the audience radio the page checks before the caregiver chooses, if any."""
     checked = re.search(
         r'<input checked id="on_screen-\d" name="on_screen" type="radio" value="(\w+)"', page
     )
-    assert checked.group(1) == ("screen" if screen_checked else "librarian")
+    return checked.group(1) if checked else None
+
+
+@pytest.mark.parametrize(
+    ("kinds", "opens_with", "checked"),
+    [
+        (("hello", "tip", "song", "question", "idea"), "question", "librarian"),
+        (("hello", "tip", "song", "question", "idea"), "tip", None),
+        (("hello", "tip", "song", "question", "idea"), None, None),
+        (("hello", "tip", "idea"), "tip", "screen"),
+        (("question",), None, "librarian"),
+    ],
+)
+def test_the_page_checks_an_audience_only_when_it_is_right_for_any_kind(
+    app, client, branch, kinds, opens_with, checked
+):
+    code = make_storytime(app, branch, kinds=kinds)
+    page = client.get(f"/j/{code}" + (f"?kind={opens_with}" if opens_with else "")).get_data(
+        as_text=True
+    )
+    assert checked_audience(page) == checked
+    kind = opens_with or kinds[0]
     assert re.search(rf'id="kind-{kind}" value="{kind}"[^>]*checked', page)
-    # A browser that sends no choice at all gets the same default.
-    send(client, code, kind=kind, on_screen=None)
-    assert shares(app)[0]["allow_screen"] is screen_checked
+    # The page says what happens when nobody chooses.
+    assert "Questions go to the librarian only unless you choose otherwise." in page
+
+
+@pytest.mark.parametrize(("kind", "allowed"), [("question", False), ("tip", True), ("hello", True)])
+def test_without_javascript_a_share_sent_without_a_choice_gets_its_kinds_default(
+    app, client, code, kind, allowed
+):
+    # The page opens on "Hello"; a browser without script picks the kind and sends the
+    # audience exactly as the page rendered it: none checked, as questions are open.
+    page = client.get(f"/j/{code}").get_data(as_text=True)
+    assert checked_audience(page) is None
+    response = send(client, code, kind=kind, on_screen=checked_audience(page))
+    assert response.status_code == 302
+    [stored] = shares(app)
+    assert stored["allow_screen"] is allowed and stored["on_screen"] is allowed
+
+
+def test_an_edit_without_a_choice_keeps_the_audience_chosen_before(app, client, code):
+    send(client, code, kind="question", text="Story at home?", on_screen="screen")
+    share_id = shares(app)[0]["id"]
+    response = client.post(
+        f"/j/{code}/shares/{share_id}/edit", data={"text": "Stories at home?", "name": ""}
+    )
+    assert response.status_code == 302
+    [stored] = shares(app)
+    assert stored["text"] == "Stories at home?" and stored["allow_screen"] is True
 
 
 def test_review_mode_holds_shares_and_says_so(app, client, branch):

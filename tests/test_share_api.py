@@ -87,7 +87,6 @@ def test_another_phone_cannot_claim_a_client_id(app, client, code):
         ("just text", 400, None),
         (body(kind=...), 422, "kind"),
         (body(text=...), 422, "text"),
-        (body(on_screen=...), 422, "on_screen"),
         (body(client_id=...), 422, "client_id"),
         (body(text=42), 422, "text"),
         (body(text=None), 422, "text"),
@@ -114,6 +113,18 @@ def test_bad_input_gets_a_clear_json_error_and_stores_nothing(
     assert error["error"] and error["message"]
     assert error["field"] == field
     assert share_count(app) == 0
+
+
+@pytest.mark.parametrize(("kind", "allowed"), [("question", False), ("tip", True), ("hello", True)])
+def test_a_share_sent_without_a_screen_choice_gets_its_kinds_default(
+    app, client, code, kind, allowed
+):
+    response = post(client, code, body(kind=kind, on_screen=...))
+    assert response.status_code == 201
+    assert response.get_json()["on_screen"] is allowed
+    assert response.get_json()["shown"] is allowed
+    [stored] = shares(app)
+    assert stored["allow_screen"] is allowed and stored["on_screen"] is allowed
 
 
 def test_unknown_fields_are_ignored(app, client, code):

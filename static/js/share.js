@@ -251,9 +251,10 @@
       kind: chosenKind(),
       text: text.value,
       name: nameInput && nameInput.value.trim() ? nameInput.value : null,
-      on_screen: vis ? vis.value === "screen" : true,
       client_id: draft.client_id,
     };
+    // No choice made: leave it out, and the server applies the kind's default.
+    if (vis) payload.on_screen = vis.value === "screen";
     // Saved before sending: whatever happens to the network, it is not lost.
     setQueue(queue().filter((item) => item.client_id !== payload.client_id).concat([payload]));
     sendButton.setAttribute("aria-busy", "true");
@@ -294,6 +295,12 @@
   window.addEventListener("online", () => { retryDelay = 2000; flush(); });
 
   restoreDraft();
+  // The page checks an audience only when it is right whatever kind is picked without
+  // script; with script, the chosen kind's default is checked until the caregiver chooses.
+  if (!visibilityTouched) {
+    const kind = form.querySelector(".kind-input:checked");
+    if (kind && kind.dataset.default) setVisibility(kind.dataset.default);
+  }
   showQuestion();
   updateCounter();
   queue().forEach((payload) => showInList(payload, true));

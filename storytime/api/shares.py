@@ -112,7 +112,8 @@ def create_share_json(code: str):
     kind = _string(body, "kind", required=True)
     text = _string(body, "text", required=True)
     name = _string(body, "name", required=False, nullable=True)
-    on_screen = _boolean(body, "on_screen", required=True)
+    # Absent: the phone made no choice, and the kind's default applies (see create_share).
+    on_screen = _boolean(body, "on_screen", required=False)
     client_id = _string(body, "client_id", required=True)
     storytime = _storytime(code, must_be_open=False)
     if storytime.state != "open":
@@ -132,7 +133,7 @@ def create_share_json(code: str):
         kind=kind or "",
         text=text or "",
         name=name,
-        allow_screen=bool(on_screen),
+        allow_screen=on_screen,
         client_id=client_id or "",
         phone=current_phone(),
     )

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 
-from storytime.share.kinds import kind_label, screen_by_default
+from storytime.share.kinds import kind_label
 
 SCREEN = "screen"
 LIBRARIAN = "librarian"
@@ -31,11 +31,11 @@ class ShareFields(FlaskForm):
         validate_choice=False,
     )
 
-    def allow_screen(self, kind: str) -> bool:
-        """Return the caregiver's choice, or the kind's default when none was sent."""
+    def allow_screen(self) -> bool | None:
+        """Return the caregiver's choice, or None when none was sent (the service decides)."""
         if self.on_screen.data in (SCREEN, LIBRARIAN):
             return self.on_screen.data == SCREEN
-        return screen_by_default(kind)
+        return None
 
 
 class ShareForm(ShareFields):

@@ -102,7 +102,7 @@ def _render_join(storytime: Storytime, form: ShareForm, error: str | None = None
         wanted = request.args.get("kind")
         form.kind.data = wanted if wanted in kinds else (kinds[0] if kinds else None)
     if form.on_screen.data not in (SCREEN, LIBRARIAN) and form.kind.data:
-        form.on_screen.data = SCREEN if screen_by_default(form.kind.data) else LIBRARIAN
+        form.on_screen.data = _preselected_audience(form.kind.data, kinds)
     return render_template(
         "share/join.html",
         storytime=storytime,
@@ -113,6 +113,19 @@ def _render_join(storytime: Storytime, form: ShareForm, error: str | None = None
         sent=sent,
         error=error,
     )
+
+
+def _preselected_audience(kind: str, kinds: list[str]) -> str | None:
+    """Return the audience to check before the caregiver chooses, or None to check neither.
+
+    Without JavaScript the radios do not follow a change of kind, so "the big screen" is
+    checked only when no open kind is private by default: a caregiver who then picks
+    "Question" must not send it to the screen by a choice they never made. With no
+    choice sent, the service applies the chosen kind's default.
+    """
+    if not screen_by_default(kind):
+        return LIBRARIAN
+    return SCREEN if all(screen_by_default(k) for k in kinds) else None
 
 
 def _not_sharing(storytime: Storytime, status: int = 200):
@@ -142,7 +155,7 @@ def join(code: str):
                 kind=kind,
                 text=form.text.data or "",
                 name=form.name.data,
-                allow_screen=form.allow_screen(kind),
+                allow_screen=form.allow_screen(),
                 client_id=form.client_id.data or "",
                 phone=current_phone(),
             )
@@ -186,13 +199,15 @@ def edit(code: str, share_id: int):
     error = None
     status = 200
     if form.validate_on_submit():
+        # No choice sent (a script, not this page) keeps the one made before.
+        choice = form.allow_screen()
         try:
             edit_own_share(
                 share,
                 current_phone(),
                 text=form.text.data or "",
                 name=form.name.data,
-                allow_screen=form.allow_screen(share.kind),
+                allow_screen=share.allow_screen if choice is None else choice,
             )
         except ShareError as exc:
             db.session.rollback()

@@ -90,14 +90,15 @@ def create_share(
     kind: str,
     text: str,
     name: str | None,
-    allow_screen: bool,
+    allow_screen: bool | None,
     client_id: str,
     phone: str,
 ) -> tuple[Share, bool]:
     """Save a caregiver's share; return it and whether it is new.
 
-    Sending the same client id again (a phone retrying after a dropped
-    connection) returns the share saved the first time.
+    ``allow_screen=None`` means the phone made no choice: the kind's default applies
+    (questions go to the librarian only). Sending the same client id again (a phone
+    retrying after a dropped connection) returns the share saved the first time.
     """
     if not CLIENT_ID_PATTERN.match(client_id or ""):
         raise ShareError(_l("This page is out of date. Please reload it."), 400, "client_id")
@@ -108,6 +109,8 @@ def create_share(
     if existing is not None:
         return _replayed(existing, phone), False
     kind, text, name = _validated(storytime, kind, text, name)
+    if allow_screen is None:
+        allow_screen = kind not in PRIVATE_BY_DEFAULT
     # Read the word list before taking the write lock: it is not part of the write.
     words_match = allow_screen and matches_word_list(text, name)
     begin_write()
