@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from storytime.extensions import db
@@ -18,6 +22,18 @@ IMMEDIATE = "storytime_immediate"
 WRITER_KEY = "storytime_writer_lock"
 _writer_locks: dict[str, threading.Lock] = {}
 _writer_locks_guard = threading.Lock()
+ERASES_KEY = "storytime_erases_text"
+CHECKPOINT_KEY = "storytime_checkpoint_due"
+# A checkpoint waiting for readers holds new writers back meanwhile: wait briefly, then
+# step aside and retry in the background, so sharing never stalls behind a long read.
+CHECKPOINT_BUSY_TIMEOUT_MS = 100
+CHECKPOINT_ATTEMPTS = 3
+CHECKPOINT_PAUSE_SECONDS = 0.05
+CHECKPOINT_RETRY_SECONDS = 1.0
+CHECKPOINT_RETRY_FOR_SECONDS = 600.0
+_retrying: set[str] = set()
+_retrying_guard = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 @event.listens_for(Engine, "connect")
@@ -105,6 +121,102 @@ def commit_keeping(*objects: Any) -> None:
         for obj in list(session.identity_map.values()):
             if id(obj) not in kept:
                 session.expire(obj)
+
+
+def erases_text() -> None:
+    """Mark the session's transaction as removing text; once committed, it leaves the disk.
+
+    Called by the services that delete, replace or purge what caregivers wrote. In WAL
+    mode the old page images stay in `storytime.sqlite-wal` until a checkpoint, even with
+    `secure_delete`: a backup copied meanwhile would keep them. Sharing never calls it.
+    """
+    db.session().info[ERASES_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _note_committed_erase(session: Session) -> None:
+    """Remember that the committed transaction removed text (a dict lookup otherwise)."""
+    if session.info.pop(ERASES_KEY, False):
+        session.info[CHECKPOINT_KEY] = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_erasing(session: Session) -> None:
+    """Nothing was removed by a transaction rolled back."""
+    session.info.pop(ERASES_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _checkpoint_after_erasing(session: Session, transaction: Any) -> None:
+    """Truncate the WAL once the erasing transaction's connection is back in the pool.
+
+    Not in after_commit: there the connection still holds this process's writer lock
+    (see _queue_for_writing), and every share would wait for the checkpoint.
+    """
+    if transaction.parent is not None or not session.info.pop(CHECKPOINT_KEY, False):
+        return
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:" and not checkpoint(path, CHECKPOINT_ATTEMPTS):
+            _retry_later(path)
+
+
+def checkpoint(path: str, attempts: int = 1) -> bool:
+    """Copy the WAL into the database file and truncate it to zero bytes; True when done.
+
+    Busy while another connection still reads an older snapshot (a request mid-read;
+    live streams hold none between events). Its own short-lived connection: nothing
+    from the pool is held, and a missing file is never created.
+    """
+    uri = Path(path).resolve().as_uri() + "?mode=rw"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=CHECKPOINT_BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.OperationalError:
+        return True  # the database is gone: nothing left on disk to erase
+    try:
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(CHECKPOINT_PAUSE_SECONDS)
+            try:
+                busy, _frames, _copied = connection.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+            except sqlite3.OperationalError:  # locked past the short timeout: busy too
+                busy = 1
+            if not busy:
+                return True
+        return False
+    finally:
+        connection.close()
+
+
+def _retry_later(path: str) -> None:
+    """Keep trying in the background until the WAL is truncated; warn if it never is."""
+    with _retrying_guard:
+        if path in _retrying:
+            return
+        _retrying.add(path)
+
+    def run() -> None:
+        try:
+            deadline = time.monotonic() + CHECKPOINT_RETRY_FOR_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(CHECKPOINT_RETRY_SECONDS)
+                if checkpoint(path):
+                    return
+            log.warning(
+                "Deleted text may remain in %s-wal: a reader kept it busy for %.0f s",
+                path,
+                CHECKPOINT_RETRY_FOR_SECONDS,
+            )
+        finally:
+            with _retrying_guard:
+                _retrying.discard(path)
+
+    log.info("The WAL checkpoint after a delete was busy; retrying in the background")
+    threading.Thread(target=run, name="storytime-checkpoint", daemon=True).start()
 
 
 def init_app(app: Flask) -> None:

@@ -28,7 +28,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from storytime.database import begin_write
+from storytime.database import begin_write, erases_text
 from storytime.extensions import db
 from storytime.models import Share, now_utc
 
@@ -110,6 +110,7 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
                 share.note = ""
             share.phone = _unlinked_phone(share)
             share.purged_at = stamp
+        erases_text()  # each batch: an interrupted purge still leaves nothing on disk
         db.session.commit()
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime.auth.roles import staff_required
-from storytime.database import begin_write
+from storytime.database import begin_write, erases_text
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import FollowUp, Share
@@ -60,7 +60,10 @@ def save_note(share_id: int):
         return redirect(_back(url_for("review.questions"))), 303
     begin_write()
     share = db.session.get(Share, share_id)
-    share.note = (form.note.data or "").strip()
+    note = (form.note.data or "").strip()
+    if share.note and share.note != note:
+        erases_text()  # the note replaced must not stay on disk
+    share.note = note
     if share.kind == "question":
         share.answered = bool(form.answered.data)
     # Dashboards show the note and the answered flag; the display never shows either.
@@ -139,6 +142,7 @@ def delete_follow_up(follow_up_id: int):
     """Take a follow-up off the branch's page."""
     follow_up = db.get_or_404(FollowUp, follow_up_id)
     db.session.delete(follow_up)
+    erases_text()
     db.session.commit()
     flash(_("Follow-up removed."), "info")
     return redirect(_back(url_for("review.ideas"))), 303

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from storytime.database import begin_write, commit_keeping
+from storytime.database import begin_write, commit_keeping, erases_text
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import KINDS, Share, Storytime
@@ -186,6 +186,8 @@ def edit_own_share(
     begin_write()
     share = db.session.get(Share, share_id)
     was_visible = visible_on_display(share)
+    if (share.text, share.name) != (text, name):
+        erases_text()  # the words replaced must not stay on disk
     share.text, share.name = text, name
     share.allow_screen = allow_screen
     if not allow_screen:
@@ -237,6 +239,7 @@ def delete_share(share: Share) -> None:
     was_visible = visible_on_display(share)
     db.session.delete(share)
     db.session.flush()
+    erases_text()
     record(storytime_id, "share.deleted", share_id=share_id, public=was_visible)
     db.session.commit()
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from storytime.database import begin_write
+from storytime.database import begin_write, erases_text
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import (
@@ -303,6 +303,7 @@ def delete_storytime(storytime: Storytime) -> None:
         )
     begin_write()
     db.session.delete(storytime)
+    erases_text()
     db.session.commit()
 
 
