@@ -86,3 +86,50 @@ def test_the_display_stays_small_after_two_thousand_shares(contexts, live_server
     for state in (live, fresh):
         assert state["nodes"] < MAX_DOM_NODES, report
         assert 0 < state["heap"] < MAX_JS_HEAP_BYTES, report
+
+
+# Where each piece of the welcome line is laid out: (line's top, left edge). The line is
+# large on a TV and wraps, so reading order is by line, then left to right.
+WELCOME_POSITIONS_JS = """
+(pieces) => {
+  const welcome = document.getElementById('welcome');
+  const walker = document.createTreeWalker(welcome, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  return pieces.map((piece) => {
+    for (const node of nodes) {
+      const at = node.data.indexOf(piece);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + piece.length);
+      const rect = range.getBoundingClientRect();
+      return [Math.round(rect.top), rect.left];
+    }
+    return null;
+  });
+}
+"""
+
+
+def test_a_direction_override_in_a_name_does_not_reorder_the_welcome_line(
+    contexts, live_server, storytime
+):
+    display = contexts.new(TV).new_page()
+    display.goto(storytime["display_url"])
+    phone = contexts.new(PHONE).new_page()
+    phone.goto(storytime["join_url"])
+    hellos = [("Hi", "Maya"), ("Hello", "\u202eLeo"), ("Hey", "Sam")]
+    items = [
+        {"kind": "hello", "text": text, "name": name, "on_screen": True, "client_id": client_id()}
+        for text, name in hellos
+    ]
+    assert post_shares(phone, storytime["code"], items) == [201, 201, 201]
+    expect(display.locator("#welcome")).to_contain_text("Sam", timeout=2000)
+
+    pieces = ["Welcome", "Maya", "Leo", "Sam", "!"]
+    laid_out = [tuple(p) if p else None for p in display.evaluate(WELCOME_POSITIONS_JS, pieces)]
+    where = dict(zip(pieces, laid_out, strict=True))
+    assert None not in laid_out, where
+    # Read in the order written: the override turns "Leo" around, nothing else.
+    assert laid_out == sorted(laid_out), where
