@@ -526,6 +526,20 @@ def test_a_word_list_match_still_needs_the_whole_word_after_folding(app, client,
     assert response.get_json()["shown"] is True
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["\u202enrad", "Call \u202eNRAD\u202c now", "\u202eteerts mle\u202c", "\u202enr\u200bad!"],
+)
+def test_a_listed_word_spelled_backwards_under_an_override_is_held(app, client, world, typed):
+    # The screen lays an overridden run out backwards, so "\u202enrad" is shown as "darn".
+    from trust_world import Phone
+
+    set_word_list(app, world, "darn\nelm street")
+    response = Phone(app, world.code).share(typed, kind="tip", on_screen=True)
+    assert response.get_json()["shown"] is False
+    assert response.get_json()["text"] == typed
+
+
 def test_editing_in_a_disguised_listed_word_takes_the_share_off_the_screen(app, client, world):
     from trust_world import Phone
 

@@ -25,6 +25,10 @@ DEFAULT_IGNORABLE = (
 )
 IGNORABLE = re.compile(f"[{DEFAULT_IGNORABLE}]")
 WHITESPACE = re.compile(r"\s+")
+# A right-to-left override lays out the letters after it backwards until its PDF (or a
+# PDI, or the end of the paragraph): "\u202enrad" shows as "darn". Such runs are matched as
+# they are shown too.
+OVERRIDDEN_RUN = re.compile("\u202e([^\u202c\u2069\n]*)")
 
 
 def fold(text: str) -> str:
@@ -46,7 +50,19 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, folded))})(?!\w)")
 
 
+def as_shown(text: str) -> str:
+    """Return the text with each direction-overridden run reversed, as a screen lays it out."""
+    return OVERRIDDEN_RUN.sub(lambda m: m[1][::-1], text)
+
+
 def matches_word_list(*texts: str | None) -> bool:
     """Return whether any of the texts holds a word or phrase from the library's word list."""
     pattern = _pattern(tuple(settings.word_list()))
-    return pattern is not None and any(pattern.search(fold(text)) for text in texts if text)
+    if pattern is None:
+        return False
+    return any(
+        pattern.search(fold(variant))
+        for text in texts
+        if text
+        for variant in {text, as_shown(text)}
+    )
