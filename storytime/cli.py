@@ -6,12 +6,20 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from storytime.admin.service import StaffError, create_branch, create_user, find_user
+from storytime.admin.service import (
+    StaffError,
+    create_branch,
+    create_user,
+    find_user,
+    set_active,
+    set_password,
+    set_role,
+)
 from storytime.auth.setup import issue_setup_link
 from storytime.auth.tokens import create_token, revoke_token
 from storytime.database import upgrade_database
 from storytime.extensions import db
-from storytime.models import ROLES, ApiToken
+from storytime.models import ROLES, ApiToken, User
 
 
 @click.command("init-db")
@@ -76,6 +84,81 @@ def create_user_command(
     click.echo(f"Created {user.role} {user.email}.")
 
 
+def _account(email: str) -> User:
+    """Return the account with that email, or stop the command saying there is none."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    return user
+
+
+@click.command("set-password")
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when omitted (or read from standard input).",
+)
+def set_password_command(email: str, password: str) -> None:
+    """Set a new password for EMAIL; the account is signed out everywhere."""
+    user = _account(email)
+    try:
+        set_password(user, password)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"New password set for {user.email}; every session of the account ended.")
+
+
+@click.command("set-role")
+@with_appcontext
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--branch",
+    "branch_slug",
+    help="The branch's slug; 'none' for no branch. Kept as it is when omitted.",
+)
+def set_role_command(email: str, role: str, branch_slug: str | None) -> None:
+    """Change the role (and branch) of EMAIL."""
+    user = _account(email)
+    if branch_slug is None:
+        branch_slug = user.branch.slug if user.branch else None
+    elif branch_slug.lower() == "none":
+        branch_slug = None
+    try:
+        set_role(user, role, branch_slug)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    where = f" at {user.branch.slug}" if user.branch else ""
+    click.echo(f"{user.email} is now {user.role}{where}.")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("email")
+def deactivate_user_command(email: str) -> None:
+    """Deactivate EMAIL: its sessions end and its API tokens are revoked."""
+    user = _account(email)
+    try:
+        set_active(user, False)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Deactivated {user.email}; its sessions ended and its tokens are revoked.")
+
+
+@click.command("reactivate-user")
+@with_appcontext
+@click.argument("email")
+def reactivate_user_command(email: str) -> None:
+    """Let EMAIL sign in again (with new sessions and tokens)."""
+    user = _account(email)
+    set_active(user, True)
+    click.echo(f"Reactivated {user.email}.")
+
+
 @click.command("create-token")
 @with_appcontext
 @click.argument("email")
@@ -118,6 +201,10 @@ def init_app(app: Flask) -> None:
         setup_link_command,
         create_branch_command,
         create_user_command,
+        set_password_command,
+        set_role_command,
+        deactivate_user_command,
+        reactivate_user_command,
         create_token_command,
         revoke_token_command,
     ):

@@ -48,6 +48,7 @@ class Defaults:
     # "Keep me signed in" lasts this long, and no staff session lasts longer (Flask-Login's
     # default is a year). A number is seconds, as STORYTIME_REMEMBER_COOKIE_DURATION=86400.
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_NAME = "remember_token"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_CHECK_DEFAULT = False  # checked in security.py so bearer tokens can skip it
     WTF_CSRF_TIME_LIMIT = 3600

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -45,6 +45,8 @@ RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
 
 def select_locale() -> str | None:
     """Pick the language: the picker's choice, then the browser's preference."""
+    if not has_request_context():
+        return None  # a command: messages in the default language
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:

@@ -92,6 +92,8 @@ TABLE: dict[tuple[str, str], tuple] = {
     # made anew after each request): ending it signs out. Others': test_sessions.py.
     ("auth.end_one_session", "POST"): (L, L, L, L, L, L, L),
     ("auth.end_other_sessions", "POST"): (L, L, L, 302, 302, 302, 302),
+    ("auth.change_password", "GET"): STAFF_PAGE,
+    ("auth.change_password", "POST"): (L, L, L, 400, 400, 400, 400),
     # Admin.
     ("admin.branches", "GET"): ADMIN_PAGE,
     ("admin.branches", "POST"): admin_page(400),
@@ -101,6 +103,9 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("admin.staff", "GET"): ADMIN_PAGE,
     ("admin.staff", "POST"): admin_page(400),
     ("admin.toggle_staff", "POST"): admin_page(302),
+    ("admin.staff_member", "GET"): ADMIN_PAGE,
+    ("admin.staff_member", "POST"): admin_page(400),
+    ("admin.reset_password", "POST"): admin_page(400),
     # Setting up storytimes.
     ("storytimes.index", "GET"): STAFF_PAGE,
     ("storytimes.new", "GET"): STAFF_PAGE,

@@ -49,34 +49,42 @@ class BranchForm(FlaskForm):
             raise ValidationError(_("The short name “%(slug)s” is taken.", slug=slug))
 
 
-class StaffForm(FlaskForm, PasswordFields):
+class RoleForm(FlaskForm):
+    """A staff member's role and branch."""
+
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+    )
+    branch = SelectField(_l("Branch"), coerce=int, validate_choice=True)
+
+    def __init__(self, *args, current: Branch | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Active branches, and the one the account has now even if it was deactivated.
+        branches = db.session.execute(
+            db.select(Branch)
+            .where(Branch.active | (Branch.id == (current.id if current else None)))
+            .order_by(Branch.name)
+        ).scalars()
+        self.branch.choices = [SelectChoice(0, _l("No branch"))] + [
+            SelectChoice(b.id, b.name) for b in branches
+        ]
+
+    def validate_branch(self, field):
+        if self.role.data == "librarian" and not field.data:
+            raise ValidationError(_l("A librarian belongs to a branch."))
+
+
+class StaffForm(RoleForm, PasswordFields):
     email = EmailField(
         _l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
     )
     display_name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
     )
-    role = SelectField(
-        _l("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
-    )
-    branch = SelectField(_l("Branch"), coerce=int, validate_choice=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        branches = db.session.execute(
-            db.select(Branch).where(Branch.active).order_by(Branch.name)
-        ).scalars()
-        self.branch.choices = [SelectChoice(0, _l("No branch"))] + [
-            SelectChoice(b.id, b.name) for b in branches
-        ]
 
     def validate_email(self, field):
         if find_user(field.data) is not None:
             raise ValidationError(_l("An account with this email already exists."))
-
-    def validate_branch(self, field):
-        if self.role.data == "librarian" and not field.data:
-            raise ValidationError(_l("A librarian belongs to a branch."))
 
 
 class SettingsForm(FlaskForm):

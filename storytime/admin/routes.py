@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime import settings
 from storytime.admin import bp
-from storytime.admin.forms import BranchForm, SettingsForm, StaffForm
-from storytime.admin.service import StaffError, create_branch, create_user, set_active
+from storytime.admin.forms import BranchForm, RoleForm, SettingsForm, StaffForm
+from storytime.admin.service import (
+    StaffError,
+    create_branch,
+    create_user,
+    set_active,
+    set_password,
+    set_role,
+)
+from storytime.auth.forms import ResetPasswordForm
 from storytime.auth.roles import admin_required
 from storytime.extensions import db
 from storytime.models import Branch, User
@@ -86,6 +94,72 @@ def toggle_staff(user_id: int):
     message = _("%(email)s reactivated.") if user.active else _("%(email)s deactivated.")
     flash(message % {"email": user.email}, "info")
     return redirect(url_for("admin.staff"))
+
+
+def _staff_member_page(user: User, role_form: RoleForm, password_form: ResetPasswordForm):
+    """Render one staff member's page: 400 when either form has errors."""
+    status = 400 if role_form.errors or password_form.errors else 200
+    page = render_template(
+        "admin/staff_member.html", user=user, role_form=role_form, password_form=password_form
+    )
+    return page, status
+
+
+def _forms(user: User, submitted: str = "") -> tuple[RoleForm, ResetPasswordForm]:
+    """Return the page's two forms; only the `submitted` one ("role", "password") reads it."""
+    if submitted == "role":
+        role_form = RoleForm(current=user.branch)
+    else:
+        saved = {"role": user.role, "branch": user.branch_id or 0}
+        role_form = RoleForm(current=user.branch, formdata=None, data=saved)
+    password_form = ResetPasswordForm(
+        prefix="reset", **({} if submitted == "password" else {"formdata": None})
+    )
+    password_form.account = user
+    return role_form, password_form
+
+
+@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def staff_member(user_id: int):
+    """Show one staff member; change their role and branch."""
+    user = db.get_or_404(User, user_id)
+    role_form, password_form = _forms(user, "role" if request.method == "POST" else "")
+    if role_form.validate_on_submit():
+        branch = db.session.get(Branch, role_form.branch.data) if role_form.branch.data else None
+        try:
+            if user.id == current_user.id and role_form.role.data != user.role:
+                # An admin who demotes themselves cannot undo it.
+                raise StaffError(_("You cannot change your own role."))
+            set_role(user, role_form.role.data, branch.slug if branch else None)
+        except StaffError as exc:
+            role_form.role.errors.append(str(exc))
+        else:
+            flash(_("%(email)s's role and branch are saved.", email=user.email), "success")
+            return redirect(url_for("admin.staff_member", user_id=user.id))
+    return _staff_member_page(user, role_form, password_form)
+
+
+@bp.route("/staff/<int:user_id>/password", methods=["POST"])
+@admin_required
+def reset_password(user_id: int):
+    """Set a new password for a staff member, signing them out everywhere."""
+    user = db.get_or_404(User, user_id)
+    role_form, password_form = _forms(user, "password")
+    if password_form.validate_on_submit():
+        try:
+            if user.id == current_user.id:
+                raise StaffError(_("Change your own password on the Password page."))
+            set_password(user, password_form.password.data)
+        except StaffError as exc:
+            password_form.password.errors.append(str(exc))
+        else:
+            flash(
+                _("New password set for %(email)s; they are signed out.", email=user.email),
+                "success",
+            )
+            return redirect(url_for("admin.staff_member", user_id=user.id))
+    return _staff_member_page(user, role_form, password_form)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ import unicodedata
 
 from sqlalchemy import update
 
+from storytime.auth.passwords import password_problem
 from storytime.auth.sessions import end_sessions
 from storytime.extensions import db
 from storytime.models import ROLES, ApiToken, Branch, User, now_utc
@@ -57,21 +58,10 @@ def create_branch(name: str, slug: str | None = None) -> Branch:
     return branch
 
 
-def create_user(
-    email: str,
-    role: str,
-    password: str,
-    branch_slug: str | None = None,
-    display_name: str | None = None,
-) -> User:
-    """Create a staff account; raise StaffError for a bad role, branch or taken email."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise StaffError(f"'{email}' is not an email address.")
+def role_branch(role: str, branch_slug: str | None) -> Branch | None:
+    """Return the branch for an account with that role; raise StaffError if they do not fit."""
     if role not in ROLES:
         raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
-    if find_user(email) is not None:
-        raise StaffError(f"An account for {email} already exists.")
     branch = None
     if branch_slug:
         branch = find_branch(branch_slug)
@@ -79,18 +69,55 @@ def create_user(
             raise StaffError(f"No branch with the slug '{branch_slug}'.")
     if role == "librarian" and branch is None:
         raise StaffError("A librarian belongs to a branch: give one.")
-    if len(password) < 10:
-        raise StaffError("A password needs at least 10 characters.")
-    user = User(
-        email=email,
-        display_name=(display_name or email.split("@")[0]).strip(),
-        role=role,
-        branch=branch,
-    )
+    return branch
+
+
+def require_good_password(password: str, email: str, display_name: str) -> None:
+    """Raise StaffError saying why, unless the password keeps the password rules."""
+    problem = password_problem(password, email, display_name)
+    if problem:
+        raise StaffError(problem)
+
+
+def create_user(
+    email: str,
+    role: str,
+    password: str,
+    branch_slug: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Create a staff account; raise StaffError for a bad role, branch, email or password."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise StaffError(f"'{email}' is not an email address.")
+    branch = role_branch(role, branch_slug)
+    if find_user(email) is not None:
+        raise StaffError(f"An account for {email} already exists.")
+    display_name = (display_name or email.split("@")[0]).strip()
+    require_good_password(password, email, display_name)
+    user = User(email=email, display_name=display_name, role=role, branch=branch)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give an account a new password and sign it out everywhere."""
+    require_good_password(password, user.email, user.display_name)
+    user.set_password(password)
+    # Whoever knew the old password may be signed in somewhere: a new one ends that.
+    end_sessions(user)  # commits
+
+
+def set_role(user: User, role: str, branch_slug: str | None) -> None:
+    """Change an account's role and branch (None: no branch); raise StaffError if invalid."""
+    branch = role_branch(role, branch_slug)
+    if user.role == "admin" and role != "admin" and user.active and _active_admins() <= 1:
+        raise StaffError("At least one active admin must remain.")
+    user.role = role
+    user.branch = branch
+    db.session.commit()
 
 
 def set_active(user: User, active: bool) -> None:

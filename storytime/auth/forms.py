@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-MIN_PASSWORD_LENGTH = 10
+from storytime.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+from storytime.models import User
 
 
 def strip(value: str | None) -> str | None:
@@ -22,23 +23,34 @@ class LoginForm(FlaskForm):
 
 
 class PasswordFields:
-    """Password and confirmation, shared by setup and the admin's staff form."""
+    """A new password and its confirmation, checked against the password rules.
+
+    Forms about an existing account set `account`; the others have email and name fields.
+    """
+
+    account: User | None = None
 
     password = PasswordField(
         _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            ),
-        ],
+        validators=[DataRequired()],
+        description=_l(
+            "At least %(n)d characters. A few words that mean something only to you work well.",
+            n=MIN_LENGTH,
+        ),
     )
     confirm = PasswordField(
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))],
     )
+
+    def validate_password(self, field):
+        if self.account is not None:
+            email, name = self.account.email, self.account.display_name
+        else:
+            email, name = self.email.data or "", self.display_name.data or ""
+        problem = password_problem(field.data or "", email, name)
+        if problem:
+            raise ValidationError(problem)
 
 
 class SetupForm(FlaskForm, PasswordFields):
@@ -52,3 +64,17 @@ class SetupForm(FlaskForm, PasswordFields):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("What is this token for?"), validators=[Length(max=80)])
+
+
+class ChangePasswordForm(FlaskForm, PasswordFields):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+
+    def validate_current(self, field):
+        if self.account is None or not self.account.check_password(field.data or ""):
+            raise ValidationError(_l("That is not your current password."))
+
+
+class ResetPasswordForm(FlaskForm, PasswordFields):
+    """An admin sets a new password for a staff member."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from functools import cache
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from werkzeug.security import check_password_hash
 
 from storytime.auth import bp
-from storytime.auth.forms import LoginForm, SetupForm, TokenForm
+from storytime.auth.forms import ChangePasswordForm, LoginForm, SetupForm, TokenForm
 from storytime.auth.roles import staff_required
 from storytime.auth.sessions import (
     current_session,
@@ -168,3 +168,27 @@ def end_other_sessions():
         "info",
     )
     return redirect(url_for("auth.sessions"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    """Change the signed-in account's password; its other browsers are signed out."""
+    # Imported here: admin.service needs storytime.auth, whose package loads these routes.
+    from storytime.admin.service import StaffError, set_password
+
+    form = ChangePasswordForm()
+    form.account = current_user
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            set_password(user, form.password.data)  # ends every session, this one too
+        except StaffError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            # This browser goes on with a new session, and a new remember cookie if it had one.
+            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+            sign_in(user, remember=remembered)
+            flash(_("Your password is changed. Other browsers are signed out."), "success")
+            return redirect(url_for("auth.sessions"))
+    return render_template("auth/password.html", form=form), 400 if form.errors else 200

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
-from flask_login.config import COOKIE_NAME
 from sqlalchemy import update
 
 from storytime.auth.sessions import session_for_token
@@ -80,9 +79,8 @@ def load_session_user() -> None:
     """Resolve a signed-in browser's session before any view starts its own writes."""
     if request.endpoint == "static" or g.get("bearer_sent"):
         return
-    config = current_app.config
-    names = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
-    if any(name in request.cookies for name in names):
+    names = ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME")
+    if any(current_app.config[name] in request.cookies for name in names):
         # Loading may note last_seen_at and commit: done here, it commits nothing else.
         current_user._get_current_object()
 
