@@ -15,6 +15,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+import trust_world
 from flask.testing import FlaskClient
 
 from storytime.extensions import db
@@ -421,3 +422,15 @@ def test_deactivate_user_ends_sessions_and_keeps_one_admin(app, runner, staff, l
     result = runner.invoke(args=["deactivate-user", "boss@library.example.org"])
     assert result.exit_code == 1
     assert "At least one active admin must remain." in result.output
+
+
+def test_guessing_the_current_password_is_slowed_down(app_config):
+    limited = trust_world.make_app({**app_config, "RATELIMIT_ENABLED": True})
+    try:
+        world = trust_world.seed(limited)
+        client = limited.test_client()
+        trust_world.sign_in(client, world.users["librarian"])
+        guesses = [change(client, f"guess number {i}", NEW_PASSWORD) for i in range(6)]
+        assert [r.status_code for r in guesses] == [400] * 5 + [429]
+    finally:
+        trust_world.close_app(limited)

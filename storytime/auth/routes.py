@@ -171,6 +171,8 @@ def end_other_sessions():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+# It checks the current password: someone at an unlocked screen must not walk guesses.
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
 @staff_required()
 def change_password():
     """Change the signed-in account's password; its other browsers are signed out."""
