@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 from review_data import add_share, make_storytime, set_state
 
 from storytime.extensions import db
@@ -41,10 +46,10 @@ def test_a_published_recap_shows_only_starred_or_shown_public_shares(app, client
     page = client.get(path.format(code=code))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for expected in ("Sing in the car", "Amira", "Frère Jacques", "Bilingual books?",
+    for expected in ("Sing in the car", "Frère Jacques", "Bilingual books?",
                      "Shelf by the window!", "See you next week!"):  # fmt: skip
         assert expected in html
-    for hidden in ("SECRET", "HIDDEN", "HELD"):
+    for hidden in ("SECRET", "HIDDEN", "HELD", "Amira"):  # names are off by default
         assert hidden not in html
 
 
@@ -112,3 +117,104 @@ def test_other_branches_cannot_edit_a_recap(app, client, staff, ended):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Storytime, st).recap_published is False
+
+
+# --- first names: left out unless the librarian turns them on for that recap ---
+
+RECAP_BLOCK = re.compile(r'<div class="recap".*?</div>', re.S)
+# First names as caregivers type them: any letters and marks, spaces, hyphens, apostrophes.
+NAMES = (
+    st.text(
+        st.characters(categories=("L", "M")) | st.sampled_from(" -'\u2019"),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+def show_names_ticked(editor_html: str) -> bool:
+    (checkbox,) = re.findall(r'<input[^>]*name="show_names"[^>]*>', editor_html)
+    return re.search(r"\bchecked\b", checkbox) is not None
+
+
+def recap_blocks(client, code) -> list[str]:
+    """Return the recap as the public page and the closed join page render it."""
+    blocks = []
+    for path in (f"/j/{code}/recap", f"/j/{code}"):
+        response = client.get(path)
+        assert response.status_code == 200
+        blocks += RECAP_BLOCK.findall(response.get_data(as_text=True))
+    assert len(blocks) == 2
+    return blocks
+
+
+def name_tip(app, st_id, name):
+    with app.app_context():
+        tip = db.session.execute(
+            db.select(Share).where(Share.text == "Sing in the car")
+        ).scalar_one()
+        tip.name = name
+        db.session.commit()
+
+
+def save(client, st_id, **fields):
+    data = {"note": "See you next week!", "published": "y", **fields}
+    assert client.post(f"/review/storytimes/{st_id}/recap", data=data).status_code == 303
+
+
+@pytest.fixture
+def librarian(app, staff):
+    client = app.test_client()
+    staff.signed_in(client)
+    return client
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=NAMES)
+def test_no_first_name_reaches_a_recap_by_default(app, client, ended, name):
+    st_id, code = ended
+    _publish(app, st_id)
+    name_tip(app, st_id, None)
+    without = recap_blocks(client, code)
+
+    name_tip(app, st_id, name)
+
+    # Whatever the name, the recap is exactly what it is for a share without one.
+    assert recap_blocks(client, code) == without
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=NAMES)
+def test_first_names_show_only_while_the_librarian_has_them_on(app, librarian, ended, name):
+    st_id, code = ended
+    name_tip(app, st_id, name)
+    shown = f"— <bdi>{escape(name)}</bdi>"
+    public = app.test_client()
+
+    save(librarian, st_id)
+    assert not any(shown in block for block in recap_blocks(public, code))
+
+    save(librarian, st_id, show_names="y")
+    assert all(shown in block for block in recap_blocks(public, code))
+    editor = librarian.get(f"/review/storytimes/{st_id}/recap").get_data(as_text=True)
+    assert show_names_ticked(editor)
+
+    save(librarian, st_id)  # unticked: off again
+    assert not any(shown in block for block in recap_blocks(public, code))
+    with app.app_context():
+        assert db.session.get(Storytime, st_id).recap_show_names is False
+
+
+def test_a_new_recap_leaves_names_out_and_its_editor_says_so(app, client, staff, ended):
+    st_id, _code = ended
+    staff.signed_in(client)
+    editor = client.get(f"/review/storytimes/{st_id}/recap").get_data(as_text=True)
+    assert not show_names_ticked(editor)
+    with app.app_context():
+        assert db.session.get(Storytime, st_id).recap_show_names is False

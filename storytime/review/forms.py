@@ -55,6 +55,7 @@ class RecapForm(FlaskForm):
         description=_l("Shown at the top of the take-home page, e.g. next week's theme."),
     )
     published = BooleanField(_l("Families can see this recap on the join link"))
+    show_names = BooleanField(_l("Show caregivers' first names in this recap"))
 
 
 class IncludeForm(FlaskForm):

@@ -2,7 +2,9 @@
 
 Only shares the caregiver allowed on the big screen can appear, and of those
 only what the librarian starred or showed; held, staff-only and purged shares
-never do, whatever else is set on them.
+never do, whatever else is set on them. Caregivers agreed to the room's screen,
+not a public web page: first names are left out unless the librarian turns them
+on for that recap (`Storytime.recap_show_names`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ NOTE_MAX_LENGTH = 2000
 class Recap:
     storytime: Storytime
     note: str
+    show_names: bool = False
     tips: list[Share] = field(default_factory=list)
     songs: list[Share] = field(default_factory=list)
     questions: list[Share] = field(default_factory=list)
@@ -32,6 +35,12 @@ class Recap:
     @property
     def is_empty(self) -> bool:
         return not (self.note or self.tips or self.songs or self.questions)
+
+    def name_of(self, share: Share) -> str | None:
+        """Return the first name to print beside a share, or None (the default)."""
+        if not self.show_names or not share.allow_screen or share.purged_at is not None:
+            return None
+        return share.name or None
 
 
 def in_recap(share: Share) -> bool:
@@ -63,7 +72,11 @@ def recap_query(storytime_id: int):
 
 def build_recap(storytime: Storytime) -> Recap:
     """Return what the recap shows, published or not (the editor previews it)."""
-    recap = Recap(storytime=storytime, note=storytime.recap_note or "")
+    recap = Recap(
+        storytime=storytime,
+        note=storytime.recap_note or "",
+        show_names=bool(storytime.recap_show_names),
+    )
     for share in db.session.execute(recap_query(storytime.id)).scalars():
         if not in_recap(share):  # belt and braces: the SQL says the same
             continue
@@ -105,10 +118,11 @@ def candidates(storytime: Storytime) -> list[Share]:
     )
 
 
-def save_recap(storytime: Storytime, note: str, published: bool) -> None:
-    """Save the librarian's note and whether families may see the recap."""
+def save_recap(storytime: Storytime, note: str, published: bool, show_names: bool) -> None:
+    """Save the librarian's note, whether families may see the recap, and with names or not."""
     storytime.recap_note = note.strip()[:NOTE_MAX_LENGTH]
     storytime.recap_published = published
+    storytime.recap_show_names = show_names
     db.session.commit()
 
 

@@ -110,8 +110,9 @@ def recap_editor(storytime_id: int):
     if not form.is_submitted():
         form.note.data = st.recap_note
         form.published.data = st.recap_published
+        form.show_names.data = st.recap_show_names
     if form.validate_on_submit():
-        save_recap(st, form.note.data or "", bool(form.published.data))
+        save_recap(st, form.note.data or "", bool(form.published.data), bool(form.show_names.data))
         flash(
             _("Recap published: families see it on the join link.")
             if st.recap_published
