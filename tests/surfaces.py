@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -94,6 +95,15 @@ class Seen:
         """Only the room's display: its page, feed and stream (their URLs carry its token)."""
         return Seen([s for s in self.surfaces if room.display_token in s.url])
 
+    def finding(self, words: str) -> list[str]:
+        """Return "viewer GET url (n)" for every search for these words that found any."""
+        searched = f"q={quote(words, safe='')}"
+        return [
+            f"{s.viewer} GET {s.url} ({found})"
+            for s in self.surfaces
+            if s.status == 200 and searched in s.url and (found := results(s))
+        ]
+
     def join_pages(self) -> Seen:
         """Only the join and recap pages (a closed join page shows the recap)."""
         return Seen([s for s in self.surfaces if s.url.startswith("/j/")])
@@ -111,6 +121,18 @@ def category(url: str) -> str:
     if path == "/api/v1/openapi.json" or "token=" in url:
         return PUBLIC  # the OpenAPI document and the display's feed and stream
     return STAFF_VIEW
+
+
+# "3 shares found", "2 tips", "What families asked for (4)": how a page says its count.
+RESULT_COUNT = re.compile(r'role="status">\s*(\d+)|id="ideas-title">[^<]*\((\d+)\)')
+
+
+def results(surface: Surface) -> int:
+    """Return how many results a search page or the songbook API answered with."""
+    if surface.url.startswith("/api/"):
+        return json.loads(surface.text)["total"]
+    found = RESULT_COUNT.search(surface.text)
+    return int(found.group(1) or found.group(2)) if found else 0
 
 
 def as_text(response) -> str:
@@ -173,9 +195,8 @@ STAFF_PAGES = (
     "/api/v1/songbook",
 )
 # Pages that search share text for `q`, by the kind of share they list (None: any).
-# (`/review/?q=` lists storytimes, never share text, so it is not among them.)
 SEARCHES = {
-    None: ("/review/search?q={q}",),
+    None: ("/review/search?q={q}", "/review/?q={q}"),
     "tip": ("/review/tips?q={q}",),
     "question": ("/review/questions?q={q}",),
     "idea": ("/review/ideas?q={q}",),
