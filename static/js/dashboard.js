@@ -1,54 +1,104 @@
-/* The librarian's live dashboard: follow the stream, act on shares, keep in step. */
-(function () {
-  "use strict";
-  var root = document.getElementById("dashboard");
-  if (!root) return;
+// The librarian's live dashboard: render shares as they change and act on them.
+// live-feed.js keeps the page in step; this file only renders and sends actions.
+import { followLive, LIVE, RECONNECTING } from "./live-feed.js";
+
+const FLAGS = ["allow_screen", "on_screen", "held", "pinned", "answered", "starred"];
+const EVENT_TYPES = [
+  "share.created",
+  "share.updated",
+  "share.deleted",
+  "storytime.updated",
+  "display.rotated",
+];
+const CHANGES = {
+  show: { on_screen: true },
+  hide: { on_screen: false },
+  pin: { pinned: true },
+  unpin: { pinned: false },
+  answer: { answered: true },
+  unanswer: { answered: false },
+  star: { starred: true },
+  unstar: { starred: false },
+};
+const TOGGLED_FLAG = { screen: "on_screen", pin: "pinned", answer: "answered", star: "starred" };
+
+const root = document.getElementById("dashboard");
+if (root) {
+  startDashboard(root);
+}
+
+function startDashboard(root) {
   document.body.classList.add("has-js");
 
-  var data = root.dataset;
-  var lastId = parseInt(data.lastEventId, 10) || 0;
-  var list = document.getElementById("share-list");
-  var playlist = document.getElementById("playlist");
-  var template = document.getElementById("share-template");
-  var announcer = document.getElementById("announcer");
-  var statusText = root.querySelector(".live-status-text");
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  var kindInfo = {};
-  Array.prototype.forEach.call(
-    document.getElementById("kind-labels").content.querySelectorAll("[data-kind]"),
-    function (el) { kindInfo[el.dataset.kind] = { label: el.textContent, icon: el.dataset.icon }; }
-  );
-  var FLAGS = ["allow_screen", "on_screen", "held", "pinned", "answered", "starred"];
-  var TYPES = ["share.created", "share.updated", "share.deleted", "storytime.updated", "display.rotated"];
+  const data = root.dataset;
+  const list = document.getElementById("share-list");
+  const playlist = document.getElementById("playlist");
+  const template = document.getElementById("share-template");
+  const announcer = document.getElementById("announcer");
+  const message = document.getElementById("dash-message");
+  const confirmDialog = document.getElementById("confirm-dialog");
+  const help = document.getElementById("shortcuts");
+  const statusText = root.querySelector(".live-status-text");
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const kindInfo = {};
+  for (const el of document.getElementById("kind-labels").content.querySelectorAll("[data-kind]")) {
+    kindInfo[el.dataset.kind] = { label: el.textContent, icon: el.dataset.icon };
+  }
+  let selected = null;
 
-  function attr(name) { return "data-" + name.replace(/_/g, "-"); }
-  function cards() { return Array.prototype.slice.call(list.querySelectorAll(".share-card")); }
-  function cardFor(id) { return document.getElementById("share-" + id); }
-  function setStatus(kind) {
+  function attr(name) {
+    return `data-${name.replace(/_/g, "-")}`;
+  }
+  function cards() {
+    return Array.from(list.querySelectorAll(".share-card"));
+  }
+  function cardFor(id) {
+    return document.getElementById(`share-${id}`);
+  }
+  function kindLabel(kind) {
+    return kindInfo[kind]?.label || kind;
+  }
+  function setConnection(kind) {
     root.dataset.connection = kind;
     statusText.textContent = statusText.dataset[kind] || "";
   }
-  function announce(text) { announcer.textContent = ""; window.setTimeout(function () { announcer.textContent = text; }, 50); }
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(() => {
+      announcer.textContent = text;
+    }, 50);
+  }
+  function showError(text) {
+    const line = document.createElement("p");
+    line.className = "flash flash-error";
+    line.textContent = text || data.msgFailed;
+    message.replaceChildren(line);
+  }
+  function clearError() {
+    message.replaceChildren();
+  }
   function timeLabel(iso) {
-    var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime())
+      ? ""
+      : date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
   }
 
   /* ---- rendering: every change arrives as a share in its current state ---- */
   function syncButtons(card) {
-    var on = function (flag) { return card.getAttribute(attr(flag)) === "true"; };
-    var set = function (sel, state, onValue, offValue) {
-      var b = card.querySelector(sel);
-      if (!b) return;
-      b.value = state ? onValue : offValue;
-      b.textContent = state ? b.dataset.labelOn : b.dataset.labelOff;
-      b.setAttribute("aria-pressed", state ? "true" : "false");
+    const on = (flag) => card.getAttribute(attr(flag)) === "true";
+    const set = (selector, state, onValue, offValue) => {
+      const button = card.querySelector(selector);
+      if (!button) return;
+      button.value = state ? onValue : offValue;
+      button.textContent = state ? button.dataset.labelOn : button.dataset.labelOff;
+      button.setAttribute("aria-pressed", state ? "true" : "false");
     };
     set(".act-screen", on("on_screen"), "hide", "show");
     set(".act-pin", on("pinned"), "unpin", "pin");
     set(".act-answer", on("answered"), "unanswer", "answer");
     set(".act-star", on("starred"), "unstar", "star");
-    var staffOnly = !on("allow_screen");
+    const staffOnly = !on("allow_screen");
     card.querySelector(".act-screen").disabled = staffOnly;
     card.querySelector(".act-pin").disabled = staffOnly;
     card.querySelector(".act-answer").hidden = card.dataset.kind !== "question";
@@ -56,36 +106,36 @@
   }
 
   function fill(card, share) {
-    card.id = "share-" + share.id;
+    card.id = `share-${share.id}`;
     card.dataset.shareId = share.id;
     card.dataset.kind = share.kind;
-    card.className = card.className.replace(/\bkind-\S+/g, "").trim() + " kind-" + share.kind;
-    FLAGS.forEach(function (flag) { card.setAttribute(attr(flag), share[flag] ? "true" : "false"); });
-    var info = kindInfo[share.kind] || { label: share.kind, icon: "" };
+    card.className = `${card.className.replace(/\bkind-\S+/g, "").trim()} kind-${share.kind}`;
+    for (const flag of FLAGS) card.setAttribute(attr(flag), share[flag] ? "true" : "false");
+    const info = kindInfo[share.kind] || { label: share.kind, icon: "" };
     card.querySelector(".kind-icon").textContent = info.icon;
     card.querySelector(".kind-name").textContent = info.label;
     card.querySelector(".share-name").textContent = share.name || "";
     card.querySelector(".share-text").textContent = share.text;
-    var time = card.querySelector(".share-time");
+    const time = card.querySelector(".share-time");
     if (!time.getAttribute("datetime")) {
       time.setAttribute("datetime", share.created_at);
       time.textContent = timeLabel(share.created_at);
     }
-    var form = card.querySelector(".share-actions");
-    form.action = form.getAttribute("action").replace(/\/0$/, "/" + share.id);
+    const form = card.querySelector(".share-actions");
+    form.action = form.getAttribute("action").replace(/\/0$/, `/${share.id}`);
     syncButtons(card);
   }
 
   function upsert(share, isNew) {
-    var card = cardFor(share.id);
+    let card = cardFor(share.id);
     if (!card) {
       card = template.content.firstElementChild.cloneNode(true);
       fill(card, share);
-      var before = cards().find(function (c) { return Number(c.dataset.shareId) < share.id; });
+      const before = cards().find((other) => Number(other.dataset.shareId) < share.id);
       list.insertBefore(card, before || null);
       if (isNew) {
         card.classList.add("is-new");
-        announce(data.msgNew.replace("{kind}", (kindInfo[share.kind] || {}).label || share.kind));
+        announce(data.msgNew.replace("{kind}", kindLabel(share.kind)));
       }
     } else {
       fill(card, share);
@@ -95,36 +145,37 @@
   }
 
   function removeShare(id) {
-    var card = cardFor(id);
+    const card = cardFor(id);
     if (card) {
-      var wasSelected = card === selected;
-      var next = card.nextElementSibling || card.previousElementSibling;
+      const wasSelected = card === selected;
+      const next = card.nextElementSibling || card.previousElementSibling;
       card.remove();
       if (wasSelected) select(next, false);
     }
-    var song = playlist.querySelector('[data-share-id="' + id + '"]');
-    if (song) song.remove();
+    playlist.querySelector(`[data-share-id="${id}"]`)?.remove();
     syncEmpty();
   }
 
   function upsertSong(share) {
-    var item = playlist.querySelector('[data-share-id="' + share.id + '"]');
+    let item = playlist.querySelector(`[data-share-id="${share.id}"]`);
     if (!item) {
       item = document.createElement("li");
       item.dataset.shareId = share.id;
-      var after = Array.prototype.find.call(playlist.children, function (li) { return Number(li.dataset.shareId) > share.id; });
+      const after = Array.from(playlist.children).find(
+        (li) => Number(li.dataset.shareId) > share.id,
+      );
       playlist.insertBefore(item, after || null);
     }
     item.textContent = "";
-    var title = document.createElement("span");
+    const title = document.createElement("span");
     title.className = "song-title";
     title.dir = "auto";
     title.textContent = share.text;
     item.appendChild(title);
     if (share.name) {
-      var who = document.createElement("span");
+      const who = document.createElement("span");
       who.className = "muted small";
-      var whoName = document.createElement("bdi");
+      const whoName = document.createElement("bdi");
       whoName.textContent = share.name;
       who.replaceChildren(" — ", whoName);
       item.appendChild(who);
@@ -138,37 +189,35 @@
 
   function updateCounts(counts) {
     if (!counts) return;
-    Object.keys(counts.by_kind || {}).forEach(function (kind) {
-      var el = root.querySelector('[data-count="' + kind + '"]');
-      if (el) el.textContent = counts.by_kind[kind];
-    });
-    var phones = root.querySelector('[data-count="phones"]');
+    for (const [kind, count] of Object.entries(counts.by_kind || {})) {
+      const el = root.querySelector(`[data-count="${kind}"]`);
+      if (el) el.textContent = count;
+    }
+    const phones = root.querySelector('[data-count="phones"]');
     if (phones) phones.textContent = counts.phones;
   }
 
-  function updateStorytime(st) {
-    var label = root.querySelector(".state-label");
-    label.textContent = label.dataset[st.state] || st.state;
-    var stateButton = root.querySelector(".act-state");
-    var open = st.state === "open";
+  function updateStorytime(storytime) {
+    const label = root.querySelector(".state-label");
+    label.textContent = label.dataset[storytime.state] || storytime.state;
+    const stateButton = root.querySelector(".act-state");
+    const open = storytime.state === "open";
     stateButton.value = open ? "close" : "open";
     stateButton.textContent = open ? stateButton.dataset.labelOn : stateButton.dataset.labelOff;
     stateButton.classList.toggle("danger", open);
     stateButton.classList.toggle("primary", !open);
-    var quiet = root.querySelector(".act-quiet");
-    quiet.value = st.quiet ? "unquiet" : "quiet";
-    quiet.textContent = st.quiet ? quiet.dataset.labelOn : quiet.dataset.labelOff;
-    quiet.setAttribute("aria-pressed", st.quiet ? "true" : "false");
-    if (st.display_url) {
-      document.getElementById("display-link").value = st.display_url;
-      document.getElementById("open-display").href = st.display_url;
+    const quiet = root.querySelector(".act-quiet");
+    quiet.value = storytime.quiet ? "unquiet" : "quiet";
+    quiet.textContent = storytime.quiet ? quiet.dataset.labelOn : quiet.dataset.labelOff;
+    quiet.setAttribute("aria-pressed", storytime.quiet ? "true" : "false");
+    if (storytime.display_url) {
+      document.getElementById("display-link").value = storytime.display_url;
+      document.getElementById("open-display").href = storytime.display_url;
     }
-    updateCounts(st.counts);
+    updateCounts(storytime.counts);
   }
 
-  function apply(item, fromLive) {
-    if (item.id <= lastId && fromLive) return;
-    lastId = Math.max(lastId, item.id);
+  function render(item) {
     if (item.share) {
       if (item.type === "share.deleted") removeShare(item.share.id);
       else upsert(item.share, item.type === "share.created");
@@ -178,135 +227,117 @@
     }
   }
 
-  /* ---- following: EventSource first, polling when it keeps failing ---- */
-  var source = null;
-  var failures = 0;
-  var pollDelay = 2000;
-  var pollTimer = null;
-
-  function connect() {
-    if (!window.EventSource) { setStatus("offline"); poll(); return; }
-    var url = data.streamUrl + "?last_event_id=" + lastId;
-    source = new EventSource(url);
-    source.addEventListener("open", function () { failures = 0; setStatus("live"); });
-    TYPES.forEach(function (type) {
-      source.addEventListener(type, function (e) {
-        try { apply(JSON.parse(e.data), true); } catch (err) { /* a malformed frame is skipped */ }
-      });
-    });
-    source.addEventListener("error", function () {
-      failures += 1;
-      setStatus("reconnecting");
-      if (source.readyState === EventSource.CLOSED || failures >= 3) {
-        source.close();
-        source = null;
-        setStatus("offline");
-        poll();
-      }
-    });
-  }
-
-  function poll() {
-    window.clearTimeout(pollTimer);
-    fetch(data.eventsUrl + "?after=" + lastId, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (r.status === 401 || r.status === 403) { window.location.reload(); throw new Error("signed out"); }
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
-      .then(function (body) {
-        body.events.forEach(function (item) { apply(item, true); });
-        pollDelay = 2000;
-        if (body.more) { pollTimer = window.setTimeout(poll, 0); return; }
-        // Back on a connection: try the stream again.
-        failures = 0;
-        connect();
-      })
-      .catch(function () {
-        pollDelay = Math.min(pollDelay * 2, 30000);
-        pollTimer = window.setTimeout(poll, pollDelay);
-      });
-  }
-
-  /* ---- actions: the JSON API; the stream then brings every dashboard in step ---- */
-  function send(method, url, body) {
-    var headers = { "X-CSRFToken": csrf, Accept: "application/json" };
+  /* ---- actions: the JSON API; the feed then brings every dashboard in step ---- */
+  async function send(method, url, body) {
+    const headers = { "X-CSRFToken": csrf, Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(url, {
-      method: method, credentials: "same-origin", headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      if (r.status === 204) return {};
-      return r.json().then(function (json) {
-        if (!r.ok) throw new Error(json.message || data.msgFailed);
-        return json;
+    clearError();
+    let response;
+    let json = {};
+    try {
+      response = await fetch(url, {
+        method,
+        credentials: "same-origin",
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (response.status === 204) return {};
+      json = await response.json();
+    } catch {
+      throw new Error(data.msgFailed); // offline, or an HTML error page from a proxy
+    }
+    if (!response.ok) throw new Error(json.message || data.msgFailed);
+    return json;
+  }
+
+  // A page dialog before an action that cannot be undone; resolves to true to go ahead.
+  function askFirst(question, yesLabel) {
+    if (typeof confirmDialog?.showModal !== "function") {
+      // biome-ignore lint/suspicious/noAlert: the browser's own dialog where <dialog> is missing
+      return Promise.resolve(window.confirm(question));
+    }
+    confirmDialog.querySelector(".confirm-question").textContent = question;
+    confirmDialog.querySelector(".confirm-yes").textContent = yesLabel;
+    confirmDialog.returnValue = "";
+    confirmDialog.showModal();
+    return new Promise((resolve) => {
+      confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "yes"), {
+        once: true,
       });
     });
   }
 
-  var CHANGES = {
-    show: { on_screen: true }, hide: { on_screen: false },
-    pin: { pinned: true }, unpin: { pinned: false },
-    answer: { answered: true }, unanswer: { answered: false },
-    star: { starred: true }, unstar: { starred: false }
-  };
-
-  function shareAction(card, action) {
-    var id = Number(card.dataset.shareId);
-    var url = data.shareApi.replace(/\/0$/, "/" + id);
-    var request;
-    if (action === "delete") {
-      request = send("DELETE", url).then(function () { removeShare(id); });
-    } else {
-      request = send("PATCH", url, CHANGES[action]).then(function (body) { upsert(body.share, false); });
-    }
+  async function shareAction(card, action) {
+    const id = Number(card.dataset.shareId);
+    const url = data.shareApi.replace(/\/0$/, `/${id}`);
     card.setAttribute("aria-busy", "true");
-    return request.catch(function (err) { window.alert(err.message || data.msgFailed); })
-      .then(function () { card.removeAttribute("aria-busy"); });
+    try {
+      if (action === "delete") {
+        await send("DELETE", url);
+        removeShare(id);
+      } else {
+        const body = await send("PATCH", url, CHANGES[action]);
+        upsert(body.share, false);
+      }
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      card.removeAttribute("aria-busy");
+    }
   }
 
-  list.addEventListener("submit", function (e) {
-    var form = e.target.closest(".share-actions");
-    if (!form || !e.submitter) return;
-    e.preventDefault();
-    var card = form.closest(".share-card");
+  list.addEventListener("submit", (event) => {
+    const form = event.target.closest(".share-actions");
+    if (!form || !event.submitter) return;
+    event.preventDefault();
+    const card = form.closest(".share-card");
     select(card, false);
-    shareAction(card, e.submitter.value);
+    shareAction(card, event.submitter.value);
   });
 
-  root.querySelector(".control-form").addEventListener("submit", function (e) {
-    if (!e.submitter) return;
-    e.preventDefault();
-    var action = e.submitter.value;
-    var change = (action === "open" || action === "close")
-      ? { state: action === "open" ? "open" : "closed" }
-      : { quiet: action === "quiet" };
-    send("PATCH", data.storytimeApi, change).then(updateStorytime)
-      .catch(function (err) { window.alert(err.message || data.msgFailed); });
+  root.querySelector(".control-form").addEventListener("submit", async (event) => {
+    if (!event.submitter) return;
+    event.preventDefault();
+    const action = event.submitter.value;
+    const change =
+      action === "open" || action === "close"
+        ? { state: action === "open" ? "open" : "closed" }
+        : { quiet: action === "quiet" };
+    try {
+      updateStorytime(await send("PATCH", data.storytimeApi, change));
+    } catch (error) {
+      showError(error.message);
+    }
   });
 
-  root.querySelector(".rotate-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    if (!window.confirm(data.confirmRotate)) return;
-    send("POST", data.rotateApi, {}).then(function (body) {
+  root.querySelector(".rotate-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!(await askFirst(data.confirmRotate, data.confirmRotateYes))) return;
+    try {
+      const body = await send("POST", data.rotateApi, {});
       updateStorytime(body.storytime);
-      e.target.closest("details").open = false;
-    }).catch(function (err) { window.alert(err.message || data.msgFailed); });
+      event.target.closest("details").open = false;
+    } catch (error) {
+      showError(error.message);
+    }
   });
 
-  document.getElementById("copy-link").addEventListener("click", function () {
-    var input = document.getElementById("display-link");
-    var done = function () { announce(data.msgCopied); };
+  document.getElementById("copy-link").addEventListener("click", () => {
+    const input = document.getElementById("display-link");
+    const done = () => announce(data.msgCopied);
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+      navigator.clipboard.writeText(input.value).then(done, () => input.select());
     } else {
       input.select();
-      try { if (document.execCommand("copy")) done(); } catch (err) { /* the text stays selected */ }
+      try {
+        if (document.execCommand("copy")) done();
+      } catch {
+        // the text stays selected for the librarian to copy
+      }
     }
   });
 
   /* ---- selection, keyboard shortcuts and the one-handed action bar ---- */
-  var selected = null;
   function select(card, scroll) {
     if (selected) selected.classList.remove("is-selected");
     selected = card || null;
@@ -317,59 +348,85 @@
     if (scroll) selected.scrollIntoView({ block: "nearest" });
   }
   function move(step) {
-    var all = cards();
+    const all = cards();
     if (!all.length) return;
-    var index = selected ? all.indexOf(selected) : -1;
+    const index = selected ? all.indexOf(selected) : -1;
     select(all[Math.max(0, Math.min(all.length - 1, index + step))], true);
   }
-  function toggle(card, flag, on, off) {
+  function toggle(card, what, onAction, offAction) {
     if (!card) return;
-    var button = card.querySelector(".act-" + flag);
+    const button = card.querySelector(`.act-${what}`);
     if (!button || button.disabled || button.hidden) return;
-    shareAction(card, card.getAttribute(attr(
-      { screen: "on_screen", pin: "pinned", answer: "answered", star: "starred" }[flag]
-    )) === "true" ? off : on);
+    const isOn = card.getAttribute(attr(TOGGLED_FLAG[what])) === "true";
+    shareAction(card, isOn ? offAction : onAction);
   }
-  function confirmDelete(card) {
-    if (card && window.confirm(data.confirmDelete)) shareAction(card, "delete");
+  async function confirmDelete(card) {
+    if (card && (await askFirst(data.confirmDelete, data.confirmDeleteYes))) {
+      shareAction(card, "delete");
+    }
   }
 
-  list.addEventListener("click", function (e) {
-    var card = e.target.closest(".share-card");
-    if (card && card !== selected && !e.target.closest("button, summary, a")) select(card, false);
+  list.addEventListener("click", (event) => {
+    const card = event.target.closest(".share-card");
+    if (card && card !== selected && !event.target.closest("button, summary, a")) {
+      select(card, false);
+    }
   });
-  list.addEventListener("focusin", function (e) {
-    var card = e.target.closest(".share-card");
-    if (card && card !== selected) { if (selected) selected.classList.remove("is-selected"); selected = card; card.classList.add("is-selected"); }
+  list.addEventListener("focusin", (event) => {
+    const card = event.target.closest(".share-card");
+    if (card && card !== selected) {
+      if (selected) selected.classList.remove("is-selected");
+      selected = card;
+      card.classList.add("is-selected");
+    }
   });
 
-  var help = document.getElementById("shortcuts");
-  function showHelp() { if (help.showModal && !help.open) help.showModal(); }
+  function showHelp() {
+    if (help.showModal && !help.open) help.showModal();
+  }
   document.getElementById("help-button").addEventListener("click", showHelp);
 
-  document.addEventListener("keydown", function (e) {
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
-    var t = e.target;
-    if (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || help.open) return;
-    var handled = true;
-    switch (e.key) {
-      case "j": move(1); break;
-      case "k": move(-1); break;
-      case "s": toggle(selected, "screen", "show", "hide"); break;
-      case "p": toggle(selected, "pin", "pin", "unpin"); break;
-      case "a": toggle(selected, "answer", "answer", "unanswer"); break;
-      case "*": toggle(selected, "star", "star", "unstar"); break;
-      case "Delete": confirmDelete(selected); break;
-      case "?": showHelp(); break;
-      default: handled = false;
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    if (help.open || confirmDialog?.open) return;
+    let handled = true;
+    switch (event.key) {
+      case "j":
+        move(1);
+        break;
+      case "k":
+        move(-1);
+        break;
+      case "s":
+        toggle(selected, "screen", "show", "hide");
+        break;
+      case "p":
+        toggle(selected, "pin", "pin", "unpin");
+        break;
+      case "a":
+        toggle(selected, "answer", "answer", "unanswer");
+        break;
+      case "*":
+        toggle(selected, "star", "star", "unstar");
+        break;
+      case "Delete":
+        confirmDelete(selected);
+        break;
+      case "?":
+        showHelp();
+        break;
+      default:
+        handled = false;
     }
-    if (handled) e.preventDefault();
+    if (handled) event.preventDefault();
   });
 
-  document.getElementById("action-bar").addEventListener("click", function (e) {
-    var button = e.target.closest("[data-bar]");
+  document.getElementById("action-bar").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-bar]");
     if (!button) return;
-    var what = button.dataset.bar;
+    const what = button.dataset.bar;
     if (what === "prev") return move(-1);
     if (what === "next") return move(1);
     if (!selected) move(0);
@@ -380,5 +437,16 @@
     else if (what === "delete") confirmDelete(selected);
   });
 
-  connect();
-})();
+  followLive({
+    streamUrl: data.streamUrl,
+    eventsUrl: data.eventsUrl,
+    lastEventId: Number.parseInt(data.lastEventId, 10) || 0,
+    eventTypes: EVENT_TYPES,
+    credentials: "same-origin",
+    endStatuses: [401, 403],
+    maxRetryMs: 30000,
+    onItem: render,
+    onState: (state) => setConnection(state === LIVE || state === RECONNECTING ? state : "offline"),
+    onEnd: () => window.location.reload(), // signed out: the page asks to sign in again
+  });
+}
