@@ -1,24 +1,26 @@
 // The join page: send without reloading, keep drafts, queue shares while offline.
 // Caregiver text is only ever set with textContent.
-(function () {
-  "use strict";
-  const form = document.getElementById("share-form");
-  if (!form || !window.fetch) return;
+const form = document.getElementById("share-form");
+if (form && window.fetch) {
+  startSharing(form);
+}
+
+function startSharing(form) {
   document.documentElement.classList.add("js");
 
-  const d = form.dataset;
-  const max = parseInt(d.max, 10);
+  const data = form.dataset;
+  const max = Number.parseInt(data.max, 10);
   const text = form.elements.text;
   const nameInput = form.elements.name;
   const status = document.getElementById("share-status");
   const counterBox = document.getElementById("text-counter");
-  const counter = counterBox && counterBox.querySelector("[data-count]");
+  const counter = counterBox?.querySelector("[data-count]");
   const sendButton = form.querySelector(".send-button");
   const list = document.getElementById("mine-list");
   const mine = document.getElementById("mine");
   const template = document.getElementById("mine-template");
-  const DRAFT = "storytime:draft:" + d.code;
-  const QUEUE = "storytime:queue:" + d.code;
+  const DRAFT = `storytime:draft:${data.code}`;
+  const QUEUE = `storytime:queue:${data.code}`;
   let visibilityTouched = false;
   let retryDelay = 2000;
   let retryTimer = null;
@@ -26,13 +28,25 @@
 
   // localStorage may be missing or full (private browsing): then we simply do not persist.
   function load(key, fallback) {
-    try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
+    try {
+      return JSON.parse(localStorage.getItem(key)) || fallback;
+    } catch {
+      return fallback;
+    }
   }
   function save(key, value) {
-    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* not persisted */ }
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      /* not persisted */
+    }
   }
   function forget(key) {
-    try { localStorage.removeItem(key); } catch (e) { /* nothing to forget */ }
+    try {
+      localStorage.removeItem(key);
+    } catch {
+      /* nothing to forget */
+    }
   }
 
   function newId() {
@@ -47,7 +61,7 @@
     status.textContent = "";
     if (!message) return;
     const p = document.createElement("p");
-    p.className = "flash flash-" + (kind || "info");
+    p.className = `flash flash-${kind || "info"}`;
     p.textContent = message;
     status.appendChild(p);
   }
@@ -71,17 +85,21 @@
 
   function showQuestion() {
     const kind = chosenKind();
-    form.querySelectorAll(".question").forEach((q) => { q.hidden = q.dataset.kind !== kind; });
+    for (const question of form.querySelectorAll(".question")) {
+      question.hidden = question.dataset.kind !== kind;
+    }
   }
 
   function setVisibility(value) {
-    const radio = form.querySelector('input[name="on_screen"][value="' + value + '"]');
+    const radio = form.querySelector(`input[name="on_screen"][value="${value}"]`);
     if (radio) radio.checked = true;
   }
 
   function onKindChange(event) {
     showQuestion();
-    if (!visibilityTouched && event.target.dataset.default) setVisibility(event.target.dataset.default);
+    if (!visibilityTouched && event.target.dataset.default) {
+      setVisibility(event.target.dataset.default);
+    }
     saveDraft();
   }
 
@@ -94,11 +112,12 @@
     const vis = form.querySelector('input[name="on_screen"]:checked');
     draft.on_screen = vis ? vis.value : "";
     draft.touched = visibilityTouched;
-    if (draft.text || draft.name) save(DRAFT, draft); else forget(DRAFT);
+    if (draft.text || draft.name) save(DRAFT, draft);
+    else forget(DRAFT);
   }
   function restoreDraft() {
     if (!draft.text || text.value) return;
-    const kind = form.querySelector('.kind-input[value="' + draft.kind + '"]');
+    const kind = form.querySelector(`.kind-input[value="${draft.kind}"]`);
     if (kind) kind.checked = true;
     text.value = draft.text;
     if (nameInput && draft.name && !nameInput.value) nameInput.value = draft.name;
@@ -107,12 +126,12 @@
   }
 
   function whereLabel(share) {
-    if (!share.on_screen) return d.msgWhereLibrarian;
-    return share.shown ? d.msgWhereScreen : d.msgWhereHeld;
+    if (!share.on_screen) return data.msgWhereLibrarian;
+    return share.shown ? data.msgWhereScreen : data.msgWhereHeld;
   }
 
   function kindLabel(kind) {
-    const label = form.querySelector('label[for="kind-' + kind + '"]');
+    const label = form.querySelector(`label[for="kind-${kind}"]`);
     return {
       icon: label ? label.querySelector(".kind-icon").textContent : "",
       word: label ? label.querySelector(".kind-word").textContent : kind,
@@ -125,7 +144,7 @@
     item.querySelector(".kind-icon").textContent = label.icon;
     item.querySelector(".mine-kind-label").textContent = label.word;
     const said = item.querySelector(".mine-text");
-    said.dir = "auto";  // its own direction: an override typed in it stays inside
+    said.dir = "auto"; // its own direction: an override typed in it stays inside
     said.textContent = share.text;
     const who = item.querySelector(".mine-name");
     if (share.name) {
@@ -138,28 +157,36 @@
     const actions = item.querySelector(".mine-actions");
     if (pending) {
       item.classList.add("pending");
-      item.querySelector(".mine-where").textContent = d.msgPending;
+      item.querySelector(".mine-where").textContent = data.msgPending;
       actions.remove();
     } else {
-      item.id = "mine-" + share.id;
+      item.id = `mine-${share.id}`;
       item.querySelector(".mine-where").textContent = whereLabel(share);
-      item.querySelector(".mine-edit").href = d.editUrl.replace("/shares/0/", "/shares/" + share.id + "/");
-      item.querySelector(".mine-delete").href = d.deleteUrl.replace("/shares/0/", "/shares/" + share.id + "/");
+      item.querySelector(".mine-edit").href = data.editUrl.replace(
+        "/shares/0/",
+        `/shares/${share.id}/`,
+      );
+      item.querySelector(".mine-delete").href = data.deleteUrl.replace(
+        "/shares/0/",
+        `/shares/${share.id}/`,
+      );
     }
     return item;
   }
 
   function showInList(share, pending) {
     if (!list || !template) return;
-    const old = list.querySelector('[data-client-id="' + share.client_id + '"]') ||
-      (share.id && document.getElementById("mine-" + share.id));
+    const old =
+      list.querySelector(`[data-client-id="${share.client_id}"]`) ||
+      (share.id && document.getElementById(`mine-${share.id}`));
     const item = renderItem(share, pending);
-    if (old) old.replaceWith(item); else list.appendChild(item);
+    if (old) old.replaceWith(item);
+    else list.appendChild(item);
     mine.hidden = false;
   }
 
   function dropFromList(clientId) {
-    const old = list && list.querySelector('[data-client-id="' + clientId + '"].pending');
+    const old = list?.querySelector(`[data-client-id="${clientId}"].pending`);
     if (old) old.remove();
   }
 
@@ -169,45 +196,63 @@
   }
 
   async function freshToken() {
-    const response = await fetch(d.csrfUrl, { credentials: "same-origin", cache: "no-store" });
+    const response = await fetch(data.csrfUrl, { credentials: "same-origin", cache: "no-store" });
     const body = await response.json();
     document.querySelector('meta[name="csrf-token"]').content = body.csrf_token;
-    form.querySelectorAll('input[name="csrf_token"]').forEach((i) => { i.value = body.csrf_token; });
+    for (const input of form.querySelectorAll('input[name="csrf_token"]')) {
+      input.value = body.csrf_token;
+    }
   }
 
   // Send one share. Returns {ok, share} | {retry: true} | {error: message}.
   async function post(payload, tokenRetried) {
     let response;
     try {
-      response = await fetch(d.api, {
+      response = await fetch(data.api, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
         body: JSON.stringify(payload),
       });
-    } catch (e) {
+    } catch {
       return { retry: true };
     }
     let body = {};
-    try { body = await response.json(); } catch (e) { /* an HTML error page from a proxy */ }
+    try {
+      body = await response.json();
+    } catch {
+      /* an HTML error page from a proxy */
+    }
     if (response.status === 200 || response.status === 201) return { ok: true, share: body };
     if (body.error === "csrf_failed" && !tokenRetried) {
-      try { await freshToken(); } catch (e) { return { retry: true }; }
+      try {
+        await freshToken();
+      } catch {
+        return { retry: true };
+      }
       return post(payload, true);
     }
     if (response.status === 429 || response.status >= 500 || !body.error) return { retry: true };
-    return { error: body.message || d.msgFailed, field: body.field };
+    return { error: body.message || data.msgFailed, field: body.field };
   }
 
-  function queue() { return load(QUEUE, []); }
-  function setQueue(items) { if (items.length) save(QUEUE, items); else forget(QUEUE); }
+  function queue() {
+    return load(QUEUE, []);
+  }
+  function setQueue(items) {
+    if (items.length) save(QUEUE, items);
+    else forget(QUEUE);
+  }
   function removeFromQueue(clientId) {
     setQueue(queue().filter((item) => item.client_id !== clientId));
   }
 
   function scheduleRetry() {
     if (retryTimer) return;
-    retryTimer = setTimeout(() => { retryTimer = null; flush(); }, retryDelay);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      flush();
+    }, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 60000);
   }
 
@@ -219,19 +264,26 @@
     try {
       for (const payload of queue()) {
         const result = await post(payload, false);
-        if (result.retry) { scheduleRetry(); return; }
+        if (result.retry) {
+          scheduleRetry();
+          return;
+        }
         removeFromQueue(payload.client_id);
         if (result.ok) {
           showInList(result.share, false);
           sentSome = true;
         } else {
           dropFromList(payload.client_id);
-          if (!text.value) { text.value = payload.text; updateCounter(); saveDraft(); }
+          if (!text.value) {
+            text.value = payload.text;
+            updateCounter();
+            saveDraft();
+          }
           say(result.error, "error");
         }
       }
       retryDelay = 2000;
-      if (sentSome) say(d.msgFlushed, "success");
+      if (sentSome) say(data.msgFlushed, "success");
     } finally {
       flushing = false;
     }
@@ -241,7 +293,7 @@
     event.preventDefault();
     const n = length(text.value);
     if (n === 0 || n > max) {
-      say(n === 0 ? d.msgEmpty : d.msgTooLong, "error");
+      say(n === 0 ? data.msgEmpty : data.msgTooLong, "error");
       text.focus();
       return;
     }
@@ -250,22 +302,27 @@
     const payload = {
       kind: chosenKind(),
       text: text.value,
-      name: nameInput && nameInput.value.trim() ? nameInput.value : null,
+      name: nameInput?.value.trim() ? nameInput.value : null,
       client_id: draft.client_id,
     };
     // No choice made: leave it out, and the server applies the kind's default.
     if (vis) payload.on_screen = vis.value === "screen";
     // Saved before sending: whatever happens to the network, it is not lost.
-    setQueue(queue().filter((item) => item.client_id !== payload.client_id).concat([payload]));
+    setQueue(
+      queue()
+        .filter((item) => item.client_id !== payload.client_id)
+        .concat([payload]),
+    );
     sendButton.setAttribute("aria-busy", "true");
-    say(d.msgSending);
+    say(data.msgSending);
     const result = await post(payload, false);
     sendButton.removeAttribute("aria-busy");
     if (result.error) {
       removeFromQueue(payload.client_id);
       say(result.error, "error");
       const field = result.field && form.elements[result.field];
-      if (field && field.focus) field.focus(); else text.focus();
+      if (field?.focus) field.focus();
+      else text.focus();
       return;
     }
     // Sent, or safely queued: the form is free for the next share.
@@ -277,32 +334,44 @@
     if (result.ok) {
       removeFromQueue(payload.client_id);
       showInList(result.share, false);
-      say(d.msgSent, "success");
+      say(data.msgSent, "success");
     } else {
       showInList(payload, true);
-      say(d.msgQueued, "info");
+      say(data.msgQueued, "info");
       scheduleRetry();
     }
   }
 
-  form.querySelectorAll(".kind-input").forEach((input) => input.addEventListener("change", onKindChange));
-  form.querySelectorAll('input[name="on_screen"]').forEach((input) =>
-    input.addEventListener("change", () => { visibilityTouched = true; saveDraft(); }));
-  text.addEventListener("input", () => { updateCounter(); saveDraft(); });
+  for (const input of form.querySelectorAll(".kind-input")) {
+    input.addEventListener("change", onKindChange);
+  }
+  for (const input of form.querySelectorAll('input[name="on_screen"]')) {
+    input.addEventListener("change", () => {
+      visibilityTouched = true;
+      saveDraft();
+    });
+  }
+  text.addEventListener("input", () => {
+    updateCounter();
+    saveDraft();
+  });
   if (nameInput) nameInput.addEventListener("input", saveDraft);
   form.addEventListener("submit", submit);
   window.addEventListener("pagehide", saveDraft);
-  window.addEventListener("online", () => { retryDelay = 2000; flush(); });
+  window.addEventListener("online", () => {
+    retryDelay = 2000;
+    flush();
+  });
 
   restoreDraft();
   // The page checks an audience only when it is right whatever kind is picked without
   // script; with script, the chosen kind's default is checked until the caregiver chooses.
   if (!visibilityTouched) {
     const kind = form.querySelector(".kind-input:checked");
-    if (kind && kind.dataset.default) setVisibility(kind.dataset.default);
+    if (kind?.dataset.default) setVisibility(kind.dataset.default);
   }
   showQuestion();
   updateCounter();
-  queue().forEach((payload) => showInList(payload, true));
+  for (const payload of queue()) showInList(payload, true);
   if (queue().length) flush();
-})();
+}
