@@ -123,6 +123,9 @@ def static_headers(response: Response) -> Response:
     etag, weak = response.get_etag()
     if etag:
         response.set_etag(f"{etag}-{algorithm}", weak=weak)
+        # A browser revalidating the compressed copy it holds (a plain, un-fingerprinted
+        # URL such as a module's relative import) gets a 304, not the file again.
+        response.make_conditional(request)
     return response
 
 

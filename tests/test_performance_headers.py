@@ -169,3 +169,42 @@ def test_server_timing_reports_the_apps_time_when_turned_on(app_config):
         with app.app_context():
             db.engine.dispose()
         app.extensions["storytime_notifier"].close()
+
+
+# --- Modules import their neighbours by the plain URL -----------------------------------------
+
+IMPORT = re.compile(r'^import\b[^;]*?\bfrom\s+"\./([\w.-]+\.js)";', re.MULTILINE)
+
+
+def imported_modules(app: Flask) -> set[str]:
+    """Return the files that static/js modules import from each other (`./name.js`)."""
+    scripts = Path(app.static_folder) / "js"
+    return {name for path in scripts.glob("*.js") for name in IMPORT.findall(path.read_text())}
+
+
+def test_the_live_pages_share_one_imported_live_client(app):
+    assert "live-feed.js" in imported_modules(app)
+
+
+def test_an_imported_module_is_served_as_javascript_and_always_revalidated(app, client):
+    """`import "./live-feed.js"` asks for the URL without `?v=`: never cached as if fingerprinted."""
+    for name in sorted(imported_modules(app)):
+        response = fetch(client, f"/static/js/{name}", "br")
+        assert response.status_code == 200, name
+        assert response.mimetype in {"text/javascript", "application/javascript"}, name
+        cache_control = directives(response.headers["Cache-Control"])
+        assert "no-cache" in cache_control and "immutable" not in cache_control, name
+        assert response.headers["ETag"], name
+
+
+@pytest.mark.parametrize("accept", [None, "gzip", "br"])
+def test_revalidating_a_plain_static_url_answers_not_modified(client, accept):
+    url = "/static/js/live-feed.js"
+    etag = fetch(client, url, accept).headers["ETag"]
+    headers = {"If-None-Match": etag}
+    if accept is not None:
+        headers["Accept-Encoding"] = accept
+    with client.get(url, headers=headers) as response:
+        assert response.status_code == 304
+        assert response.get_data() == b""
+        assert response.headers["ETag"] == etag
