@@ -1,8 +1,15 @@
-"""Error pages in the site's own look, and JSON errors under /api/."""
+"""Error pages in the site's own look, and JSON errors under /api/.
+
+Services and API views fail by raising `ApiError` (or a subclass): one handler answers
+`{"error": slug, "message": ...}` under /api/ and the error page elsewhere.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -31,6 +38,36 @@ HINTS = {
     429: _l("Too many tries in a short time. Wait a moment and try again."),
     500: _l("It is not your fault. Please try again in a minute."),
 }
+
+
+class ApiError(Exception):
+    """A request that cannot be done: a message for people, an HTTP status, a slug for machines.
+
+    `field` names the input at fault, when there is one. The message may be a lazy
+    translation; `str(exc)` and the JSON body give it in the reader's language.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int = 422,
+        *,
+        slug: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+        self.slug = slug or slug_for(status)
+        self.field = field
+
+
+def json_object() -> dict[str, Any]:
+    """Return the request's JSON body; raise a 400 `bad_request` unless it is a JSON object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(_("Please send a JSON object."), 400)
+    return body
 
 
 def wants_json() -> bool:
@@ -86,18 +123,29 @@ def handle_http_error(exc: HTTPException):
             **extra,
         )
     else:
-        response = current_app.make_response(
-            render_template(
-                "errors/error.html",
-                code=code,
-                title=TITLES.get(code, exc.name),
-                message=description or HINTS.get(code, ""),
-            )
-        )
+        response = _error_page(code, TITLES.get(code, exc.name), description or HINTS.get(code, ""))
         status = code
     response.status_code = status
     response.headers.update(headers)
     return response
+
+
+def handle_api_error(exc: ApiError):
+    """Undo the failed write; answer JSON under /api/ or the error page elsewhere."""
+    db.session.rollback()
+    if wants_json():
+        extra = {} if exc.field is None else {"field": exc.field}
+        return error_response(exc.status, str(exc.message), error=exc.slug, **extra)
+    title = TITLES.get(exc.status) or TITLES[500 if exc.status >= 500 else 400]
+    response = _error_page(exc.status, title, str(exc.message))
+    response.status_code = exc.status
+    return response
+
+
+def _error_page(code: int, title: Any, message: Any):
+    return current_app.make_response(
+        render_template("errors/error.html", code=code, title=title, message=message)
+    )
 
 
 def _csrf_or(exc: HTTPException, code: int) -> str:
@@ -121,5 +169,6 @@ def handle_unexpected(exc: Exception):
 
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -128,14 +128,14 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("live.share_action", "POST"): run_page(302),
     ("api.live_events", "GET"): (401, 403, 200, 403, 200, 200, 200),
     ("api.live_stream", "GET"): (401, 403, 200, 403, 200, 200, 200),
-    ("api.moderate_share", "PATCH"): (401, 403, 403, 403, 422, 422, 422),
+    ("api.moderate_share", "PATCH"): (401, 403, 403, 403, 400, 400, 400),  # not a JSON object
     ("api.delete_share_api", "DELETE"): (401, 403, 403, 403, 204, 204, 204),
     ("api.live_rotate_display_token", "POST"): (401, 403, 403, 403, 200, 200, 200),
     # Storytimes API.
     ("api.list_storytimes", "GET"): STAFF_API,
-    ("api.create_storytime_api", "POST"): (401, 401, 401, 422, 422, 422, 422),
+    ("api.create_storytime_api", "POST"): (401, 401, 401, 400, 400, 400, 400),
     ("api.get_storytime", "GET"): RUN_API,
-    ("api.patch_storytime", "PATCH"): (401, 401, 401, 403, 422, 422, 422),
+    ("api.patch_storytime", "PATCH"): (401, 401, 401, 403, 400, 400, 400),
     ("api.delete_storytime_api", "DELETE"): (401, 401, 401, 403, 409, 409, 409),
     ("api.me", "GET"): STAFF_API,
     # Review.

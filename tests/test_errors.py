@@ -6,6 +6,7 @@ import pytest
 from flask import Flask, abort, jsonify, request
 
 from storytime.auth.roles import staff_required
+from storytime.errors import ApiError
 from storytime.extensions import limiter
 
 PASSWORD = "correct horse battery"
@@ -33,6 +34,9 @@ def app(app: Flask) -> Flask:
     def bad():
         abort(400)
 
+    def refused():
+        raise ApiError("That storytime is still open.", 409, field="state")
+
     @staff_required("admin")
     def admins_only():
         return jsonify(ok=True)
@@ -48,6 +52,7 @@ def app(app: Flask) -> Flask:
         name = prefix.strip("/").replace("/", "_")
         app.add_url_rule(f"{prefix}/boom", f"{name}_boom", boom)
         app.add_url_rule(f"{prefix}/bad", f"{name}_bad", bad)
+        app.add_url_rule(f"{prefix}/refused", f"{name}_refused", refused)
         app.add_url_rule(f"{prefix}/admins-only", f"{name}_admins_only", admins_only)
         app.add_url_rule(f"{prefix}/upload", f"{name}_upload", upload, methods=["POST"])
     app.add_url_rule("/api/v1/test/limited", "api_test_limited", limited)
@@ -111,6 +116,31 @@ def test_400_json_for_a_missing_csrf_token(librarian):
         librarian.post("/api/v1/test/upload", data={"text": "hi"}, csrf=False), 400, "csrf_failed"
     )
     assert "reload" in body["message"]
+
+
+# --- ApiError ----------------------------------------------------------------------------
+
+
+def test_an_api_error_is_json_with_its_slug_and_field(client):
+    body = assert_json_error(client.get("/api/v1/test/refused"), 409, "conflict")
+
+    assert body == {
+        "error": "conflict",
+        "message": "That storytime is still open.",
+        "field": "state",
+    }
+
+
+def test_an_api_error_on_a_page_is_the_error_page_with_its_message(client):
+    html = assert_site_page(client.get("/test/refused"), 409, "That clashes with something else")
+
+    assert "That storytime is still open." in html
+
+
+def test_an_api_error_may_name_its_own_slug():
+    assert ApiError("Not open yet.", 409, slug="not_open").slug == "not_open"
+    assert ApiError("Bad.").slug == "invalid"
+    assert ApiError("Bad.").status == 422
 
 
 # --- 403 ----------------------------------------------------------------------------------
@@ -262,3 +292,69 @@ def test_healthz_answers_503_when_the_database_is_unreachable(app_config, tmp_pa
     assert response.status_code == 503
     assert response.get_json()["status"] == "error"
     assert response.get_json()["database"] == "unreachable"
+
+
+# --- a body that is not a JSON object -------------------------------------------------------
+
+# Every API call that reads a body, as the OpenAPI document names it (checked below).
+JSON_WRITES = [
+    ("POST", "/storytimes"),
+    ("PATCH", "/storytimes/{storytime_id}"),
+    ("POST", "/storytimes/{code}/shares"),
+    ("PATCH", "/storytimes/{code}/shares/{share_id}"),
+    ("PATCH", "/shares/{share_id}"),
+]
+NOT_OBJECTS = ["[1, 2]", '"just text"', "null", "{not json", ""]
+
+
+@pytest.fixture
+def room(client, staff) -> dict:
+    """An open storytime, and a share this client's phone sent; the client is also staff."""
+    staff.signed_in(client, "admin")
+    created = client.post(
+        "/api/v1/storytimes",
+        json={"branch": "central", "title": "Rhymes", "starts_at": "2030-05-06T10:30:00Z"},
+    ).get_json()
+    client.patch(f"/api/v1/storytimes/{created['id']}", json={"state": "open"})
+    share = client.post(
+        f"/api/v1/storytimes/{created['code']}/shares",
+        json={"kind": "tip", "text": "Sing in the car", "client_id": "client-id-0001"},
+    ).get_json()
+    return {"storytime_id": created["id"], "code": created["code"], "share_id": share["id"]}
+
+
+def test_every_api_call_with_a_body_is_in_the_list(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    with_body = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+    assert with_body == set(JSON_WRITES)
+
+
+@pytest.mark.parametrize("payload", NOT_OBJECTS)
+@pytest.mark.parametrize(("method", "path"), JSON_WRITES)
+def test_a_body_that_is_not_a_json_object_is_400_everywhere(client, room, method, path, payload):
+    before = {
+        "storytime": client.get(f"/api/v1/storytimes/{room['storytime_id']}").get_json(),
+        "mine": client.get(f"/api/v1/storytimes/{room['code']}/shares/mine").get_json(),
+        "count": client.get("/api/v1/storytimes").get_json()["total"],
+    }
+
+    response = client.open(
+        "/api/v1" + path.format(**room),
+        method=method,
+        data=payload,
+        content_type="application/json",
+    )
+
+    body = assert_json_error(response, 400, "bad_request")
+    assert "field" not in body
+    after = {
+        "storytime": client.get(f"/api/v1/storytimes/{room['storytime_id']}").get_json(),
+        "mine": client.get(f"/api/v1/storytimes/{room['code']}/shares/mine").get_json(),
+        "count": client.get("/api/v1/storytimes").get_json()["total"],
+    }
+    assert after == before

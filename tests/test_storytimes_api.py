@@ -262,14 +262,15 @@ def test_bad_creates_are_422_with_the_field_and_store_nothing(app, client, auth,
 
 
 @pytest.mark.parametrize("payload", ["not json", "[1, 2]", "null"])
-def test_a_body_that_is_not_a_json_object_is_422(app, client, auth, payload):
+def test_a_body_that_is_not_a_json_object_is_400(app, client, auth, payload):
     response = client.post(
         "/api/v1/storytimes",
         data=payload,
         headers={**auth, "Content-Type": "application/json"},
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json["error"] == "bad_request"
     assert storytime_count(app) == 0
 
 

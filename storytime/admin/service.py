@@ -9,13 +9,14 @@ from sqlalchemy import update
 
 from storytime.auth.passwords import password_problem
 from storytime.auth.sessions import end_sessions
+from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.models import ROLES, ApiToken, Branch, User, now_utc
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class StaffError(ValueError):
+class StaffError(ApiError, ValueError):
     """A request to create or change staff or branches that cannot be done."""
 
 

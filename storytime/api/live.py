@@ -6,30 +6,21 @@ Opening, closing and the quiet screen go through `PATCH /api/v1/storytimes/<id>`
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Response, abort, jsonify, request, stream_with_context
+from flask import Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
 from storytime.api import bp
-from storytime.errors import error_response
+from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.live.access import reader_audience, require_runner
 from storytime.live.feed import read_feed, storytime_for_staff
 from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime
 from storytime.share.present import share_for_staff
-from storytime.share.service import MODERATION_FLAGS, ShareError, delete_share, moderate
+from storytime.share.service import MODERATION_FLAGS, delete_share, moderate
 from storytime.storytimes.service import rotate_display_token
 
 MAX_EVENT_ID = 2**63 - 1
-
-
-def _fail(status: int, message: str, **extra: Any):
-    """Stop with a JSON error (from helpers that cannot return a response)."""
-    response, code = error_response(status, message, **extra)
-    response.status_code = code
-    abort(response)
 
 
 def _event_id(value: str | None, name: str) -> int:
@@ -38,15 +29,8 @@ def _event_id(value: str | None, name: str) -> int:
         return 0
     value = value.strip()
     if not value.isascii() or not value.isdigit() or int(value) > MAX_EVENT_ID:
-        _fail(422, _("'%(name)s' must be a whole number of 0 or more.", name=name), field=name)
+        raise ApiError(_("'%(name)s' must be a whole number of 0 or more.", name=name), field=name)
     return int(value)
-
-
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        _fail(422, _('Send a JSON object, e.g. {"on_screen": true}.'))
-    return body
 
 
 @bp.route("/storytimes/<int:storytime_id>/events")
@@ -99,15 +83,10 @@ def _share_for_runner(share_id: int) -> Share:
 def moderate_share(share_id: int):
     """Show, hide, pin, answer or star a share (any of the four booleans)."""
     share = _share_for_runner(share_id)
-    changes = _json_object()
+    changes = json_object()
     if not changes:
-        return error_response(
-            422, _("Send at least one of: %(fields)s.", fields=", ".join(MODERATION_FLAGS))
-        )
-    try:
-        share = moderate(share, changes)
-    except ShareError as exc:
-        return error_response(exc.status, str(exc.message), field=exc.field)
+        raise ApiError(_("Send at least one of: %(fields)s.", fields=", ".join(MODERATION_FLAGS)))
+    share = moderate(share, changes)
     return jsonify(share=share_for_staff(share))
 
 

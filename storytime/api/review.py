@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from storytime.api import bp
 from storytime.auth.roles import staff_required
-from storytime.errors import error_response
+from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.models import Storytime
 from storytime.review import exports, queries, songs
@@ -19,14 +19,11 @@ MAX_SONGBOOK_PAGE = 500
 @staff_required()
 def songbook_api():
     """Return songbook entries, most shared first, with variants, branches and last shared."""
-    try:
-        filters = queries.parse_filters(request.args, current_user, strict=True, every_branch=True)
-    except queries.FilterError as exc:
-        return error_response(422, str(exc.message), field=exc.field)
+    filters = _filters(every_branch=True)
     try:
         per_page = max(1, min(int(request.args.get("per_page", 100)), MAX_SONGBOOK_PAGE))
     except ValueError:
-        return error_response(422, "per_page must be a whole number.", field="per_page")
+        raise ApiError("per_page must be a whole number.", field="per_page") from None
     page = songs.list_entries(filters, "count", per_page=per_page)
     return jsonify(
         entries=[songs.api_entry(item) for item in page.items],
@@ -36,22 +33,30 @@ def songbook_api():
     )
 
 
-def _storytime_or_error(storytime_id: int):
+def _filters(*, every_branch: bool = False) -> queries.Filters:
+    """Return the query's review filters, or raise an ApiError naming the bad one."""
+    try:
+        return queries.parse_filters(
+            request.args, current_user, strict=True, every_branch=every_branch
+        )
+    except queries.FilterError as exc:
+        raise ApiError(exc.message, exc.status, field=exc.field) from exc
+
+
+def _storytime(storytime_id: int) -> Storytime:
     storytime = db.session.get(Storytime, storytime_id)
     if storytime is None:
-        return None, error_response(404, "No storytime with that id.")
+        raise ApiError("No storytime with that id.", 404)
     if not queries.can_review(current_user, storytime):
-        return None, error_response(403, "You can export your own branch's storytimes only.")
-    return storytime, None
+        raise ApiError("You can export your own branch's storytimes only.", 403)
+    return storytime
 
 
 @bp.route("/storytimes/<int:storytime_id>/export.csv")
 @staff_required()
 def storytime_export_csv(storytime_id: int):
     """Return one storytime's shares as CSV."""
-    storytime, error = _storytime_or_error(storytime_id)
-    if error:
-        return error
+    storytime = _storytime(storytime_id)
     return exports.csv_response(
         exports.storytime_rows(storytime), exports.storytime_stem(storytime)
     )
@@ -61,9 +66,7 @@ def storytime_export_csv(storytime_id: int):
 @staff_required()
 def storytime_export_json(storytime_id: int):
     """Return one storytime and its shares as JSON."""
-    storytime, error = _storytime_or_error(storytime_id)
-    if error:
-        return error
+    storytime = _storytime(storytime_id)
     body = {
         "storytime": exports.storytime_dict(storytime),
         "shares": exports.storytime_rows(storytime),
@@ -71,20 +74,11 @@ def storytime_export_json(storytime_id: int):
     return exports.json_response(body, exports.storytime_stem(storytime), download=False)
 
 
-def _range_filters():
-    try:
-        return queries.parse_filters(request.args, current_user, strict=True), None
-    except queries.FilterError as exc:
-        return None, error_response(exc.status, str(exc.message), field=exc.field)
-
-
 @bp.route("/exports/shares.csv")
 @staff_required()
 def shares_export_csv():
     """Return the shares of a filtered range (`branch`, `from`, `to`, `kind`) as CSV."""
-    filters, error = _range_filters()
-    if error:
-        return error
+    filters = _filters()
     return exports.csv_response(
         exports.range_rows(current_user, filters), exports.range_stem(filters)
     )
@@ -94,9 +88,7 @@ def shares_export_csv():
 @staff_required()
 def shares_export_json():
     """Return the shares of a filtered range (`branch`, `from`, `to`, `kind`) as JSON."""
-    filters, error = _range_filters()
-    if error:
-        return error
+    filters = _filters()
     rows = exports.range_rows(current_user, filters)
     return exports.json_response(
         exports.range_body(filters, rows), exports.range_stem(filters), download=False

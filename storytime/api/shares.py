@@ -7,81 +7,52 @@ the caregiver's language.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from storytime.api import bp
-from storytime.errors import error_response
+from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import Share, Storytime
 from storytime.ratelimits import code_lookup_limit, share_limits
 from storytime.share.phone import current_phone
 from storytime.share.present import share_for_phone
-from storytime.share.service import ShareError, create_share, delete_own_share, edit_own_share
+from storytime.share.service import create_share, delete_own_share, edit_own_share
 from storytime.storytimes.service import find_by_code
-
-
-class BadInput(Exception):
-    """A request body this API cannot use; carries the JSON error to answer with."""
-
-    def __init__(self, status: int, message: str, error: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.error, self.field = status, message, error, field
-
-
-@bp.errorhandler(BadInput)
-def bad_input(exc: BadInput):
-    return error_response(exc.status, exc.message, error=exc.error, field=exc.field)
-
-
-@bp.errorhandler(ShareError)
-def share_error(exc: ShareError):
-    db.session.rollback()
-    slug = {400: "bad_request", 403: "forbidden", 409: "conflict"}.get(exc.status, "invalid")
-    return error_response(exc.status, str(exc.message), error=slug, field=exc.field)
-
-
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadInput(400, _("Please send a JSON object."), "bad_request")
-    return body
 
 
 def _string(body: dict, key: str, *, required: bool, nullable: bool = False) -> str | None:
     if key not in body:
         if required:
-            raise BadInput(422, _("'%(field)s' is missing.", field=key), "invalid", key)
+            raise ApiError(_("'%(field)s' is missing.", field=key), field=key)
         return None
     value = body[key]
     if value is None and nullable:
         return None
     if not isinstance(value, str):
-        raise BadInput(422, _("'%(field)s' must be text.", field=key), "invalid", key)
+        raise ApiError(_("'%(field)s' must be text.", field=key), field=key)
     return value
 
 
 def _boolean(body: dict, key: str, *, required: bool) -> bool | None:
     if key not in body:
         if required:
-            raise BadInput(422, _("'%(field)s' is missing.", field=key), "invalid", key)
+            raise ApiError(_("'%(field)s' is missing.", field=key), field=key)
         return None
     if not isinstance(body[key], bool):
-        raise BadInput(422, _("'%(field)s' must be true or false.", field=key), "invalid", key)
+        raise ApiError(_("'%(field)s' must be true or false.", field=key), field=key)
     return body[key]
 
 
 def _storytime(code: str, *, must_be_open: bool) -> Storytime:
     storytime = find_by_code(code)
     if storytime is None:
-        raise BadInput(404, _("No storytime has this code. Please check it."), "not_found", "code")
+        raise ApiError(_("No storytime has this code. Please check it."), 404, field="code")
     if must_be_open and storytime.state == "scheduled":
-        raise BadInput(409, _("This storytime is not open yet."), "not_open")
+        raise ApiError(_("This storytime is not open yet."), 409, slug="not_open")
     if must_be_open and storytime.state == "closed":
-        raise BadInput(409, _("This storytime has ended, so sharing is closed."), "closed")
+        raise ApiError(_("This storytime has ended, so sharing is closed."), 409, slug="closed")
     return storytime
 
 
@@ -89,7 +60,7 @@ def _own(storytime: Storytime, share_id: int) -> Share:
     share = db.session.get(Share, share_id)
     phone = current_phone(create=False)
     if share is None or share.storytime_id != storytime.id or phone is None or share.phone != phone:
-        raise BadInput(404, _("We could not find that share."), "not_found")
+        raise ApiError(_("We could not find that share."), 404)
     return share
 
 
@@ -108,7 +79,7 @@ def csrf_token():
 @share_limits
 def create_share_json(code: str):
     """Save a share; 201 when new, 200 with the same share when the client id was seen."""
-    body = _json_object()
+    body = json_object()
     kind = _string(body, "kind", required=True)
     text = _string(body, "text", required=True)
     name = _string(body, "name", required=False, nullable=True)
@@ -165,7 +136,7 @@ def my_shares(code: str):
 @share_limits
 def update_share(code: str, share_id: int):
     """Change one's own share's text, name or screen choice while the storytime is open."""
-    body = _json_object()
+    body = json_object()
     text = _string(body, "text", required=False)
     name_given = "name" in body
     name = _string(body, "name", required=False, nullable=True)

@@ -6,20 +6,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime.api import bp
 from storytime.auth.roles import require_run, staff_required
-from storytime.errors import error_response
+from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, MODERATION_MODES, STATES, Branch, Storytime
 from storytime.storytimes import links
 from storytime.storytimes.defaults import default_question
 from storytime.storytimes.service import (
     Details,
-    StorytimeError,
     check_details,
     create_storytime,
     delete_storytime,
@@ -34,16 +33,6 @@ PATCH_FIELDS = (*DETAIL_FIELDS, "state", "quiet")
 REQUIRED_ON_CREATE = ("branch", "title", "starts_at")
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
-
-
-class Invalid(Exception):
-    """A request field that cannot be used; answered with 422 and the field's name."""
-
-    def __init__(self, message: str, field: str | None, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
 
 def storytime_json(storytime: Storytime) -> dict[str, Any]:
@@ -72,28 +61,18 @@ def storytime_json(storytime: Storytime) -> dict[str, Any]:
     }
 
 
-def _fail(exc: Invalid | StorytimeError):
-    body = {"field": exc.field} if exc.field else {}
-    # abort() takes a response, not error_response's (response, status) pair.
-    response, status = error_response(exc.status, str(exc.message), **body)
-    response.status_code = status
-    abort(response)
-
-
 def _body(allowed: tuple[str, ...]) -> dict[str, Any]:
     """Return the JSON object sent, refusing anything else and any field not in `allowed`."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("Send a JSON object with Content-Type: application/json."), None)
+    body = json_object()
     for name in body:
         if name not in allowed:
-            raise Invalid(
+            raise ApiError(
                 _(
                     "Unknown field '%(name)s'. Allowed: %(allowed)s.",
                     name=name,
                     allowed=", ".join(allowed),
                 ),
-                name,
+                field=name,
             )
     return body
 
@@ -101,16 +80,16 @@ def _body(allowed: tuple[str, ...]) -> dict[str, Any]:
 def _text(body: dict[str, Any], name: str) -> str:
     value = body[name]
     if not isinstance(value, str):
-        raise Invalid(_("'%(name)s' must be a string.", name=name), name)
+        raise ApiError(_("'%(name)s' must be a string.", name=name), field=name)
     return value
 
 
 def _choice(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
     value = body[name]
     if value not in choices or not isinstance(value, str):
-        raise Invalid(
+        raise ApiError(
             _("'%(name)s' must be one of: %(choices)s.", name=name, choices=", ".join(choices)),
-            name,
+            field=name,
         )
     return value
 
@@ -119,9 +98,9 @@ def _branch(body: dict[str, Any]) -> Branch:
     slug = _text(body, "branch").strip().lower()
     branch = db.session.execute(db.select(Branch).where(Branch.slug == slug)).scalar_one_or_none()
     if branch is None:
-        raise Invalid(_("There is no branch '%(slug)s'.", slug=slug), "branch")
+        raise ApiError(_("There is no branch '%(slug)s'.", slug=slug), field="branch")
     if not current_user.can_run_branch(branch.id):
-        raise Invalid(_("You can only set up storytimes at your own branch."), "branch", 403)
+        raise ApiError(_("You can only set up storytimes at your own branch."), 403, field="branch")
     return branch
 
 
@@ -132,11 +111,11 @@ def _starts_at(body: dict[str, Any]) -> datetime:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        raise Invalid(
+        raise ApiError(
             _(
                 "'starts_at' must be an ISO 8601 time with its offset, e.g. 2030-05-06T10:30:00-04:00."
             ),
-            "starts_at",
+            field="starts_at",
         )
     return value
 
@@ -149,7 +128,7 @@ def _kinds(body: dict[str, Any], details: Details, keep: dict[str, str]) -> list
         kinds=", ".join(KINDS),
     )
     if not isinstance(value, list):
-        raise Invalid(message, "kinds")
+        raise ApiError(message, field="kinds")
     prompts = []
     for item in value:
         if isinstance(item, str):
@@ -157,11 +136,11 @@ def _kinds(body: dict[str, Any], details: Details, keep: dict[str, str]) -> list
         elif isinstance(item, dict) and set(item) <= {"kind", "question"} and "kind" in item:
             kind, question = item["kind"], item.get("question")
             if question is not None and not isinstance(question, str):
-                raise Invalid(message, "kinds")
+                raise ApiError(message, field="kinds")
         else:
-            raise Invalid(message, "kinds")
+            raise ApiError(message, field="kinds")
         if not isinstance(kind, str) or kind not in KINDS:
-            raise Invalid(message, "kinds")
+            raise ApiError(message, field="kinds")
         if question is None:
             question = keep.get(kind) or default_question(kind, details.audience, details.theme)
         prompts.append((kind, question))
@@ -193,20 +172,16 @@ def _details(body: dict[str, Any], details: Details, keep: dict[str, str]) -> De
 @staff_required()
 def create_storytime_api():
     """Create a scheduled storytime; answer 201 with it."""
-    try:
-        body = _body(DETAIL_FIELDS)
-        for name in REQUIRED_ON_CREATE:
-            if name not in body:
-                raise Invalid(_("'%(name)s' is required.", name=name), name)
-        branch = _branch(body)
-        start = Details(branch=branch, title="", starts_at=_starts_at(body))
-        if "kinds" not in body:
-            body = {**body, "kinds": list(KINDS)}
-        details = _details(body, start, keep={})
-        storytime = create_storytime(details, created_by=current_user)
-    except (Invalid, StorytimeError) as exc:
-        db.session.rollback()
-        _fail(exc)
+    body = _body(DETAIL_FIELDS)
+    for name in REQUIRED_ON_CREATE:
+        if name not in body:
+            raise ApiError(_("'%(name)s' is required.", name=name), field=name)
+    branch = _branch(body)
+    start = Details(branch=branch, title="", starts_at=_starts_at(body))
+    if "kinds" not in body:
+        body = {**body, "kinds": list(KINDS)}
+    details = _details(body, start, keep={})
+    storytime = create_storytime(details, created_by=current_user)
     response = jsonify(storytime_json(storytime))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_storytime", storytime_id=storytime.id)
@@ -228,26 +203,22 @@ def patch_storytime(storytime_id: int):
     """Change fields, the state (open, closed, scheduled) or the quiet screen."""
     storytime = db.get_or_404(Storytime, storytime_id)
     require_run(storytime)
-    try:
-        body = _body(PATCH_FIELDS)
-        # Everything is checked before anything is written: a bad field changes nothing.
-        state = _choice(body, "state", STATES) if "state" in body else None
-        quiet = body.get("quiet")
-        if "quiet" in body and not isinstance(quiet, bool):
-            raise Invalid(_("'quiet' must be true or false."), "quiet")
-        details = None
-        if any(name in body for name in DETAIL_FIELDS):
-            keep = {p.kind: p.question for p in storytime.prompts}
-            details = _details(body, Details.of(storytime), keep)
-        if details is not None:
-            update_storytime(storytime, details)
-        if state is not None:
-            set_state(storytime, state)
-        if quiet is not None:
-            set_quiet(storytime, quiet)
-    except (Invalid, StorytimeError) as exc:
-        db.session.rollback()
-        _fail(exc)
+    body = _body(PATCH_FIELDS)
+    # Everything is checked before anything is written: a bad field changes nothing.
+    state = _choice(body, "state", STATES) if "state" in body else None
+    quiet = body.get("quiet")
+    if "quiet" in body and not isinstance(quiet, bool):
+        raise ApiError(_("'quiet' must be true or false."), field="quiet")
+    details = None
+    if any(name in body for name in DETAIL_FIELDS):
+        keep = {p.kind: p.question for p in storytime.prompts}
+        details = _details(body, Details.of(storytime), keep)
+    if details is not None:
+        update_storytime(storytime, details)
+    if state is not None:
+        set_state(storytime, state)
+    if quiet is not None:
+        set_quiet(storytime, quiet)
     return jsonify(storytime_json(storytime))
 
 
@@ -257,10 +228,7 @@ def delete_storytime_api(storytime_id: int):
     """Delete a storytime that is not open, with its shares; answer 204."""
     storytime = db.get_or_404(Storytime, storytime_id)
     require_run(storytime)
-    try:
-        delete_storytime(storytime)
-    except StorytimeError as exc:
-        _fail(exc)
+    delete_storytime(storytime)
     return "", 204
 
 
@@ -269,14 +237,14 @@ def _whole(name: str, default: int, lowest: int, highest: int) -> int:
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit() or not lowest <= int(raw) <= highest:
-        raise Invalid(
+        raise ApiError(
             _(
                 "'%(name)s' must be a whole number from %(low)d to %(high)d.",
                 name=name,
                 low=lowest,
                 high=highest,
             ),
-            name,
+            field=name,
         )
     return int(raw)
 
@@ -286,17 +254,14 @@ def _whole(name: str, default: int, lowest: int, highest: int) -> int:
 def list_storytimes():
     """List the storytimes this account runs, newest start first; filter by branch or state."""
     query = visible_to(current_user)
-    try:
-        page = _whole("page", 1, 1, 1_000_000)
-        per_page = _whole("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-        if request.args.get("branch"):
-            branch = _branch({"branch": request.args["branch"]})
-            query = query.where(Storytime.branch_id == branch.id)
-        if request.args.get("state"):
-            state = _choice({"state": request.args["state"]}, "state", STATES)
-            query = query.where(Storytime.state == state)
-    except Invalid as exc:
-        _fail(exc)
+    page = _whole("page", 1, 1, 1_000_000)
+    per_page = _whole("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    if request.args.get("branch"):
+        branch = _branch({"branch": request.args["branch"]})
+        query = query.where(Storytime.branch_id == branch.id)
+    if request.args.get("state"):
+        state = _choice({"state": request.args["state"]}, "state", STATES)
+        query = query.where(Storytime.state == state)
     result = db.paginate(
         query.order_by(Storytime.starts_at.desc(), Storytime.id.desc()),
         page=page,

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from storytime.auth.sessions import session_for_token
+from storytime.errors import ApiError
 from storytime.extensions import db, login_manager
 from storytime.models import ApiToken, User, now_utc
 
@@ -107,11 +108,8 @@ def init_app(app: Flask) -> None:
     def unauthorized():
         from flask import redirect, url_for
 
-        from storytime.errors import error_response
-
         if request.path.startswith("/api/"):
-            message = "Sign in, or send a valid token as 'Authorization: Bearer …'."
-            return error_response(401, message)
+            raise ApiError("Sign in, or send a valid token as 'Authorization: Bearer …'.", 401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @login_manager.request_loader

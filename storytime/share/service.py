@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from storytime.database import begin_write, commit_keeping, erases_text
+from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import KINDS, Share, Storytime
@@ -29,14 +30,8 @@ PRIVATE_BY_DEFAULT = {"question"}
 MODERATION_FLAGS = ("on_screen", "pinned", "answered", "starred")
 
 
-class ShareError(ValueError):
+class ShareError(ApiError, ValueError):
     """A share that cannot be accepted or changed; the message is shown to the person."""
-
-    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
-        self.field = field
 
 
 def clean_text(value: str) -> str:
@@ -101,7 +96,7 @@ def create_share(
     retrying after a dropped connection) returns the share saved the first time.
     """
     if not CLIENT_ID_PATTERN.match(client_id or ""):
-        raise ShareError(_l("This page is out of date. Please reload it."), 400, "client_id")
+        raise ShareError(_l("This page is out of date. Please reload it."), 400, field="client_id")
     storytime_id = storytime.id
     # A replay is answered before any check: the share was accepted when first sent,
     # even if the storytime has closed since or the limits changed.
@@ -172,7 +167,7 @@ def _find_by_client_id(storytime_id: int, client_id: str) -> Share | None:
 
 def _replayed(share: Share, phone: str) -> Share:
     if share.phone != phone:
-        raise ShareError(_l("This page is out of date. Please reload it."), 409, "client_id")
+        raise ShareError(_l("This page is out of date. Please reload it."), 409, field="client_id")
     return share
 
 
@@ -251,13 +246,13 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
         raise ShareError(f"Unknown field(s): {', '.join(sorted(unknown))}", 422)
     for key, value in changes.items():
         if not isinstance(value, bool):
-            raise ShareError(f"'{key}' must be true or false.", 422, key)
+            raise ShareError(f"'{key}' must be true or false.", 422, field=key)
     if not share.allow_screen and (changes.get("on_screen") or changes.get("pinned")):
         raise ShareError(
             _l("This share is for the librarian only; it never goes on the big screen."), 409
         )
     if changes.get("answered") and share.kind != "question":
-        raise ShareError(_l("Only questions can be marked answered."), 422, "answered")
+        raise ShareError(_l("Only questions can be marked answered."), 422, field="answered")
     share_id, storytime_id = share.id, share.storytime_id
     begin_write()
     share = db.session.get(Share, share_id)

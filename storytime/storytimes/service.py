@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from storytime.database import begin_write, erases_text
+from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.live.events import record
 from storytime.models import (
@@ -30,14 +31,8 @@ CODE_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 6  # 28**6 ≈ 480 million codes; lookups are rate-limited
 
 
-class StorytimeError(ValueError):
+class StorytimeError(ApiError, ValueError):
     """A change to a storytime that cannot be made; `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field
 
 
 def normalise_code(code: str) -> str:
