@@ -3,15 +3,15 @@
 // It opens the Server-Sent Events stream after the last event id the page knows (the
 // browser then resumes with Last-Event-ID by itself), falls back to polling `?after=` when
 // the stream keeps failing, waits longer after each failed poll (with jitter, so screens do
-// not all come back at the same moment after a server restart), returns to the stream as
-// soon as the server answers, and reports how connected it is. Pages only render: each
+// not all come back at the same moment after a server restart), returns to the stream a
+// moment after the server answers, and reports how connected it is. Pages only render: each
 // feed item reaches `onItem` once, oldest first.
 
 /** The stream is open: changes arrive as they happen. */
 export const LIVE = "live";
 /** The stream broke; the browser is retrying it. */
 export const RECONNECTING = "reconnecting";
-/** Streams keep failing; the last poll answered, and the stream is tried again. */
+/** Streams keep failing; the last poll answered, and the stream is tried again shortly. */
 export const POLLING = "polling";
 /** The last poll failed too; the next one waits longer. */
 export const UNREACHABLE = "unreachable";
@@ -165,9 +165,10 @@ export function followLive(options) {
       pollTimer = window.setTimeout(poll, 0);
       return;
     }
-    // The server answers again: back to the stream.
+    // The server answers again: back to the stream in a moment. Not at once: a stream that
+    // is refused straight away (a proxy's 502) would otherwise loop with no pause.
     failures = 0;
-    connect();
+    pollTimer = window.setTimeout(connect, jittered(FIRST_RETRY_MS));
   }
 
   connect();
