@@ -10,17 +10,32 @@ const EVENT_TYPES = [
   "storytime.updated",
   "display.rotated",
 ];
-const CHANGES = {
-  show: { on_screen: true },
-  hide: { on_screen: false },
-  pin: { pinned: true },
-  unpin: { pinned: false },
-  answer: { answered: true },
-  unanswer: { answered: false },
-  star: { starred: true },
-  unstar: { starred: false },
+// Each toggle on a share card (its button is `.act-<name>`): the flag it flips, and the
+// actions that turn it on and off.
+const TOGGLES = {
+  screen: { flag: "on_screen", on: "show", off: "hide" },
+  pin: { flag: "pinned", on: "pin", off: "unpin" },
+  answer: { flag: "answered", on: "answer", off: "unanswer" },
+  star: { flag: "starred", on: "star", off: "unstar" },
 };
-const TOGGLED_FLAG = { screen: "on_screen", pin: "pinned", answer: "answered", star: "starred" };
+// The JSON change each action sends: {show: {on_screen: true}, hide: {on_screen: false}, …}.
+const CHANGES = Object.fromEntries(
+  Object.values(TOGGLES).flatMap(({ flag, on, off }) => [
+    [on, { [flag]: true }],
+    [off, { [flag]: false }],
+  ]),
+);
+// Keyboard shortcuts, by the command they run (the action bar's buttons name theirs).
+const KEYS = new Map([
+  ["j", "next"],
+  ["k", "prev"],
+  ["s", "screen"],
+  ["p", "pin"],
+  ["a", "answer"],
+  ["*", "star"],
+  ["Delete", "delete"],
+  ["?", "help"],
+]);
 
 const root = document.getElementById("dashboard");
 if (root) {
@@ -94,10 +109,9 @@ function startDashboard(root) {
       button.textContent = state ? button.dataset.labelOn : button.dataset.labelOff;
       button.setAttribute("aria-pressed", state ? "true" : "false");
     };
-    set(".act-screen", on("on_screen"), "hide", "show");
-    set(".act-pin", on("pinned"), "unpin", "pin");
-    set(".act-answer", on("answered"), "unanswer", "answer");
-    set(".act-star", on("starred"), "unstar", "star");
+    for (const [name, toggle] of Object.entries(TOGGLES)) {
+      set(`.act-${name}`, on(toggle.flag), toggle.off, toggle.on);
+    }
     const staffOnly = !on("allow_screen");
     card.querySelector(".act-screen").disabled = staffOnly;
     card.querySelector(".act-pin").disabled = staffOnly;
@@ -353,12 +367,11 @@ function startDashboard(root) {
     const index = selected ? all.indexOf(selected) : -1;
     select(all[Math.max(0, Math.min(all.length - 1, index + step))], true);
   }
-  function toggle(card, what, onAction, offAction) {
-    if (!card) return;
-    const button = card.querySelector(`.act-${what}`);
+  function toggle(card, name) {
+    const button = card?.querySelector(`.act-${name}`);
     if (!button || button.disabled || button.hidden) return;
-    const isOn = card.getAttribute(attr(TOGGLED_FLAG[what])) === "true";
-    shareAction(card, isOn ? offAction : onAction);
+    const { flag, on, off } = TOGGLES[name];
+    shareAction(card, card.getAttribute(attr(flag)) === "true" ? off : on);
   }
   async function confirmDelete(card) {
     if (card && (await askFirst(data.confirmDelete, data.confirmDeleteYes))) {
@@ -386,55 +399,30 @@ function startDashboard(root) {
   }
   document.getElementById("help-button").addEventListener("click", showHelp);
 
+  // One command from a key or the action bar; the bar acts on the first share if none is selected.
+  function run(command, selectFirst) {
+    if (command === "next") move(1);
+    else if (command === "prev") move(-1);
+    else if (command === "help") showHelp();
+    else {
+      if (selectFirst && !selected) move(0);
+      if (command === "delete") confirmDelete(selected);
+      else if (command in TOGGLES) toggle(selected, command);
+    }
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
     if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
-    if (help.open || confirmDialog?.open) return;
-    let handled = true;
-    switch (event.key) {
-      case "j":
-        move(1);
-        break;
-      case "k":
-        move(-1);
-        break;
-      case "s":
-        toggle(selected, "screen", "show", "hide");
-        break;
-      case "p":
-        toggle(selected, "pin", "pin", "unpin");
-        break;
-      case "a":
-        toggle(selected, "answer", "answer", "unanswer");
-        break;
-      case "*":
-        toggle(selected, "star", "star", "unstar");
-        break;
-      case "Delete":
-        confirmDelete(selected);
-        break;
-      case "?":
-        showHelp();
-        break;
-      default:
-        handled = false;
-    }
-    if (handled) event.preventDefault();
+    if (help.open || confirmDialog?.open || !KEYS.has(event.key)) return;
+    event.preventDefault();
+    run(KEYS.get(event.key), false);
   });
 
   document.getElementById("action-bar").addEventListener("click", (event) => {
     const button = event.target.closest("[data-bar]");
-    if (!button) return;
-    const what = button.dataset.bar;
-    if (what === "prev") return move(-1);
-    if (what === "next") return move(1);
-    if (!selected) move(0);
-    if (what === "screen") toggle(selected, "screen", "show", "hide");
-    else if (what === "pin") toggle(selected, "pin", "pin", "unpin");
-    else if (what === "answer") toggle(selected, "answer", "answer", "unanswer");
-    else if (what === "star") toggle(selected, "star", "star", "unstar");
-    else if (what === "delete") confirmDelete(selected);
+    if (button) run(button.dataset.bar, true);
   });
 
   followLive({

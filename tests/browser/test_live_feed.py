@@ -1,9 +1,10 @@
-"""The one live client (static/js/live-feed.js) under a broken stream, and the dashboard's
-errors and questions on the page rather than in the browser's own dialogs."""
+"""The one live client (static/js/live-feed.js) under a broken stream; the dashboard's errors
+and questions on the page rather than in the browser's own dialogs; its shortcuts and bar."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 
@@ -161,3 +162,39 @@ def test_deleting_from_the_keyboard_asks_in_a_page_dialog(contexts, live_server,
         time.sleep(0.1)
     assert live_server.share_count(storytime["id"]) == 0
     guard.check(dashboard)
+
+
+def test_shortcuts_and_the_action_bar_act_on_the_selected_share(contexts, live_server, guard):
+    storytime = create_storytime(live_server, "Hands on the keys")
+    phone = contexts.new(PHONE).new_page()
+    phone.goto(storytime["join_url"])
+    items = [share_item(text, client_id()) for text in ("Older tip", "Newer tip")]
+    assert post_shares(phone, storytime["code"], items) == [201, 201]
+    older, newer = (f"li.share-card:has-text('{text}')" for text in ("Older tip", "Newer tip"))
+
+    laptop = contexts.staff(LAPTOP).new_page()
+    guard.watch(laptop)
+    laptop.goto(f"/storytimes/{storytime['id']}/live")
+    laptop.locator(newer).click()
+    laptop.keyboard.press("j")  # next, older
+    expect(laptop.locator(older)).to_have_class(re.compile(r"\bis-selected\b"))
+    laptop.keyboard.press("*")
+    expect(laptop.locator(older).get_by_role("button", name="Unstar")).to_be_visible()
+    laptop.keyboard.press("k")  # previous, newer
+    laptop.keyboard.press("p")
+    expect(laptop.locator(newer)).to_have_attribute("data-pinned", "true")
+    expect(laptop.locator(older)).to_have_attribute("data-pinned", "false")
+
+    # On a phone the bar acts on the newest share when none is selected.
+    bar_phone = contexts.staff(PHONE).new_page()
+    guard.watch(bar_phone)
+    bar_phone.goto(f"/storytimes/{storytime['id']}/live")
+    bar = bar_phone.locator("#action-bar")
+    bar.get_by_role("button", name="Screen").tap()
+    expect(bar_phone.locator(newer)).to_have_attribute("data-on-screen", "false")
+    expect(bar_phone.locator(newer)).to_have_class(re.compile(r"\bis-selected\b"))
+    bar.get_by_role("button", name="Older share").tap()
+    bar.get_by_role("button", name="Screen").tap()
+    expect(bar_phone.locator(older)).to_have_attribute("data-on-screen", "false")
+    guard.check(laptop)
+    guard.check(bar_phone)
