@@ -144,7 +144,10 @@ def test_a_share_posted_to_one_server_reaches_a_stream_held_by_another(server_en
             from storytime.admin.service import create_user
 
             user = create_user(
-                "librarian@central.example.org", "librarian", "x" * 12, branch_slug="central"
+                "librarian@central.example.org",
+                "librarian",
+                "paper lanterns at dusk",
+                branch_slug="central",
             )
             secret = create_token(db.session.get(User, user.id), "two-process test")
             from storytime.models import Storytime
