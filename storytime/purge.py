@@ -8,7 +8,8 @@ What a purge removes from every share older than the cut-off (see docs/privacy.m
   ideas meant for the screen that the librarian did not star for the public recap,
   along with staff notes on them;
 - the link between a phone's shares across storytimes: the phone's hash is replaced
-  by one that is the same within one storytime only, so "phones that shared" still counts.
+  by one that is the same within one storytime only, so "phones that shared" still counts;
+- the words of a staff-only song from the songbook, when any were there (see songbook.py).
 
 What it keeps: each share's kind, storytime, times and flags, the songbook entry a song
 was filed under, the titles of songs meant for the screen (the songbook's variants), and
@@ -31,6 +32,7 @@ from flask.cli import with_appcontext
 from storytime.database import begin_write, erases_text
 from storytime.extensions import db
 from storytime.models import Share, now_utc
+from storytime.songbook import tidy_at_commit
 
 DURATION_PATTERN = re.compile(r"^\s*(\d{1,5})\s*([dw])\s*$", re.IGNORECASE)
 BATCH_SIZE = 500
@@ -106,6 +108,8 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
             if not keeps_text(share):
                 if share.text:
                     report.texts += 1
+                    if share.kind == "song":
+                        tidy_at_commit(share.song_entry_id)
                 share.text = ""
                 share.note = ""
             share.phone = _unlinked_phone(share)

@@ -7,6 +7,14 @@ key joins the closest existing key's entry when it is clearly the same song:
 it is a prefix of at least two words of it (or the other way round), or its
 `difflib` similarity ratio is at least `SIMILARITY`. Matching is deterministic
 (best ratio first, then the oldest alias) and looks at each key once.
+
+Only the words a caregiver allowed on screen become part of the songbook. A staff-only
+song is counted with the entry its title matches, but never adds a key, a title or a
+variant, and stays unfiled when it matches nothing. When a song share leaves an entry or
+loses its words (deleted, edited, purged, its storytime deleted), the entry is tidied
+before the transaction commits (`tidy_entry`): keys no public share has any more go, the
+title is recomputed from the public shares unless staff wrote it, and an entry with
+nothing left to name it is removed with its plans.
 """
 
 from __future__ import annotations
@@ -19,15 +27,17 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, object_session
 
 from storytime.extensions import db
-from storytime.models import PlannedSong, Share, SongAlias, SongbookEntry
+from storytime.models import PlannedSong, Share, SongAlias, SongbookEntry, Storytime
 
 SIMILARITY = 0.85
 MIN_PREFIX_WORDS = 2
 KEY_LENGTH = 200
+TIDY_KEY = "storytime_songbook_tidy"  # Session.info: entry ids to tidy before commit
 # Letters that NFKD does not take apart into a base letter and an accent.
 FOLDED_LETTERS = str.maketrans(
     {"ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": "oe", "\u0131": "i"}  # last: dotless i
@@ -98,8 +108,12 @@ def _known_keys() -> list[tuple[str, int]]:
     )
 
 
-def entry_for_title(title: str) -> SongbookEntry | None:
-    """Return the entry a song title belongs to, creating the entry or alias it needs."""
+def entry_for_title(title: str, *, public: bool = True) -> SongbookEntry | None:
+    """Return the entry a song title belongs to.
+
+    A public title creates the entry or alias it needs; a staff-only one (`public`
+    false) only joins an entry that public titles made, and adds nothing to it.
+    """
     key = song_key(title)
     if not key:
         return None
@@ -111,6 +125,8 @@ def entry_for_title(title: str) -> SongbookEntry | None:
     known = _known_keys()
     match = closest_key(key, (k for k, _ in known))
     entry = db.session.get(SongbookEntry, dict(known)[match]) if match is not None else None
+    if not public:
+        return entry
     return _add_alias(key, entry, title)
 
 
@@ -131,8 +147,112 @@ def _add_alias(key: str, entry: SongbookEntry | None, title: str) -> SongbookEnt
 
 
 def file_song(share: Share) -> None:
-    """Attach a song share to its songbook entry, creating the entry if it is new."""
-    share.song_entry = entry_for_title(share.text)
+    """File a song share (new or edited) under its entry; the entry it leaves is tidied."""
+    tidy_at_commit(share.song_entry_id)
+    share.song_entry = entry_for_title(share.text, public=share.allow_screen)
+
+
+def tidy_at_commit(entry_id: int | None, session: Session | None = None) -> None:
+    """Have `tidy_entry` look at an entry before the session's transaction commits."""
+    if entry_id is not None:
+        (session or db.session()).info.setdefault(TIDY_KEY, set()).add(entry_id)
+
+
+def tidy_entry(entry_id: int) -> None:
+    """Bring an entry in line with the shares filed under it now.
+
+    Keys that no public share has any more are removed, and a staff-only song then
+    stays only where its title still matches; the title is recomputed (the most common
+    tidied public spelling) when no public share spells it so, unless staff wrote it.
+    An entry with no public share left to name it (and no staff title), or with no
+    share at all, is removed with its plans.
+    """
+    # Locked first (PostgreSQL): two deletes tidying one entry then see each other's.
+    entry = db.session.execute(
+        select(SongbookEntry)
+        .where(SongbookEntry.id == entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if entry is None:
+        return
+    rows = db.session.execute(
+        select(Share.id, Share.text, Share.allow_screen).where(Share.song_entry_id == entry_id)
+    ).all()
+    spellings: Counter[str] = Counter()
+    public_keys: set[str] = set()
+    staff_only: list[tuple[int, str]] = []
+    for share_id, text, allow_screen in rows:
+        key = song_key(text)
+        if allow_screen and key:
+            public_keys.add(key)
+            spellings[display_title(text)] += 1
+        elif key:  # a purged staff-only song has no words left: it stays counted here
+            staff_only.append((share_id, key))
+    stale = (
+        db.session.execute(
+            select(SongAlias).where(
+                SongAlias.entry_id == entry_id, SongAlias.key.not_in(public_keys)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    left = len(rows)
+    if stale:
+        for alias in stale:
+            db.session.delete(alias)
+        db.session.flush()
+        matcher = KeyMatcher(_known_keys())
+        for share_id, key in staff_only:
+            target, _key = matcher.match(key)
+            if target != entry_id:
+                db.session.execute(
+                    update(Share).where(Share.id == share_id).values(song_entry_id=target)
+                )
+                left -= 1
+    if not left or not (spellings or entry.title_from_staff):
+        db.session.execute(
+            update(Share).where(Share.song_entry_id == entry_id).values(song_entry_id=None)
+        )
+        db.session.execute(delete(PlannedSong).where(PlannedSong.entry_id == entry_id))
+        db.session.delete(entry)
+    elif not entry.title_from_staff and entry.title not in spellings:
+        entry.title = min(spellings, key=lambda t: (-spellings[t], t))
+    db.session.flush()
+
+
+@event.listens_for(Share, "before_delete")
+def _share_deleted(_mapper, connection, share: Share) -> None:
+    """Tidy the entry a deleted song share was filed under (its words leave with it)."""
+    entry_id = connection.execute(
+        select(Share.song_entry_id).where(Share.id == share.id)
+    ).scalar_one_or_none()
+    tidy_at_commit(entry_id, object_session(share))
+
+
+@event.listens_for(Storytime, "before_delete")
+def _storytime_deleted(_mapper, connection, storytime: Storytime) -> None:
+    """Tidy the entries a deleted storytime's songs were filed under (the database
+    deletes its shares itself)."""
+    session = object_session(storytime)
+    for entry_id in connection.execute(
+        select(Share.song_entry_id)
+        .where(Share.storytime_id == storytime.id, Share.song_entry_id.is_not(None))
+        .distinct()
+    ).scalars():
+        tidy_at_commit(entry_id, session)
+
+
+@event.listens_for(Session, "before_commit")
+def _tidy_before_commit(session: Session) -> None:
+    """Tidy the entries this transaction took shares or words from, as part of it."""
+    if session.in_nested_transaction() or not (session.info.get(TIDY_KEY) or session.deleted):
+        return
+    session.flush()  # pending deletes fire the events above
+    while session.info.get(TIDY_KEY):
+        for entry_id in sorted(session.info.pop(TIDY_KEY)):
+            tidy_entry(entry_id)
 
 
 class KeyMatcher:
@@ -162,10 +282,14 @@ class Variant:
 
 
 def variants(entry: SongbookEntry) -> list[Variant]:
-    """Return an entry's variants: each key with its most common spelling and share count."""
+    """Return an entry's variants: each key with its most common spelling and share count.
+
+    Only shares the caregiver allowed on screen are read (staff-only songs are counted
+    by `staff_only_count`); purged ones still count, as the purge keeps song titles.
+    """
     rows = db.session.execute(
         db.select(Share.text, func.count(Share.id))
-        .where(Share.song_entry_id == entry.id, Share.purged_at.is_(None))
+        .where(Share.song_entry_id == entry.id, Share.allow_screen.is_(True))
         .group_by(Share.text)
     )
     spellings: dict[str, Counter[str]] = {}
@@ -179,6 +303,15 @@ def variants(entry: SongbookEntry) -> list[Variant]:
         result.append(Variant(key, title, sum(counter.values()), alias_ids.get(key)))
     result.sort(key=lambda v: (-v.count, v.key))
     return result
+
+
+def staff_only_count(entry: SongbookEntry) -> int:
+    """Return how many staff-only song shares are counted with an entry (words unread)."""
+    return db.session.execute(
+        db.select(func.count(Share.id)).where(
+            Share.song_entry_id == entry.id, Share.allow_screen.is_(False)
+        )
+    ).scalar_one()
 
 
 def merge_entries(target: SongbookEntry, sources: Iterable[SongbookEntry]) -> int:
@@ -239,6 +372,8 @@ def split_variant(entry: SongbookEntry, alias_id: int) -> SongbookEntry:
         db.session.execute(
             update(Share).where(Share.id.in_(moving)).values(song_entry_id=new_entry.id)
         )
+    # The title may have been the spelling that moved out.
+    tidy_at_commit(entry.id)
     db.session.commit()
     db.session.expire(entry)
     return new_entry
@@ -250,4 +385,5 @@ def rename_entry(entry: SongbookEntry, title: str) -> None:
     if not title:
         raise SongbookError(_l("Please give the song a title."))
     entry.title = title
+    entry.title_from_staff = True
     db.session.commit()

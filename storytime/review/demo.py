@@ -256,7 +256,7 @@ def seed(seed_value: int = 2024, weeks: int = 52, today: date | None = None) -> 
                 "updated_at": created,
             }
             if kind == "song":
-                row["song_entry_id"] = _entry_id(matcher, text)
+                row["song_entry_id"] = _entry_id(matcher, text, public=allow)
             shares.append(row)
     db.session.execute(insert(Share), shares)
     idea_shares = list(
@@ -293,11 +293,14 @@ def seed(seed_value: int = 2024, weeks: int = 52, today: date | None = None) -> 
     return {"storytimes": len(storytimes), "shares": len(shares), "follow_ups": len(follow_ups)}
 
 
-def _entry_id(matcher: KeyMatcher, text: str) -> int | None:
+def _entry_id(matcher: KeyMatcher, text: str, *, public: bool) -> int | None:
+    """File a song as `songbook.file_song` does: a staff-only title adds no key or entry."""
     key = song_key(text)
     if not key:
         return None
     entry_id, matched = matcher.match(key)
+    if not public:
+        return entry_id
     if entry_id is None:
         entry = SongbookEntry(title=display_title(text))
         db.session.add(entry)

@@ -12,7 +12,14 @@ from storytime.extensions import db
 from storytime.models import PlannedSong, SongbookEntry, Storytime
 from storytime.review import bp, queries, songs
 from storytime.review.forms import MergeForm, PlanForm, RenameForm, SplitForm
-from storytime.songbook import SongbookError, merge_entries, rename_entry, split_variant, variants
+from storytime.songbook import (
+    SongbookError,
+    merge_entries,
+    rename_entry,
+    split_variant,
+    staff_only_count,
+    variants,
+)
 
 
 def _plan_form() -> PlanForm:
@@ -58,6 +65,7 @@ def song(entry_id: int):
         "review/song.html",
         entry=entry,
         variants=variants(entry),
+        staff_only=staff_only_count(entry),
         branches=details["branches"],
         plans=list(plans),
         plan_form=_plan_form(),

@@ -11,14 +11,14 @@ from sqlalchemy import func
 from storytime.extensions import db
 from storytime.models import Branch, PlannedSong, Share, SongAlias, SongbookEntry, Storytime, User
 from storytime.models.base import now_utc
-from storytime.review.queries import Filters, Page, live_shares, local_bounds
+from storytime.review.queries import Filters, Page, local_bounds
 from storytime.songbook import display_title, song_key
 
 SORTS = ("count", "recent", "title")
 
 
 def _share_scope(query, filters: Filters):
-    query = live_shares(query)
+    # Purged song shares still count: the purge keeps kinds, entries and public titles.
     if filters.branch is not None:
         query = query.where(Storytime.branch_id == filters.branch.id)
     start, end = local_bounds(filters)
@@ -69,7 +69,10 @@ def list_entries(filters: Filters, sort: str = "count", per_page: int = 50) -> P
 
 
 def entry_details(entry_ids: list[int], filters: Filters | None = None) -> dict[int, dict]:
-    """Return the branches and the spelling variants of several entries, in two queries."""
+    """Return the branches and the spelling variants of several entries, in two queries.
+
+    Branch counts include staff-only songs; the variants read public shares only.
+    """
     filters = filters or Filters()
     result: dict[int, dict[str, Any]] = {i: {"branches": [], "variants": []} for i in entry_ids}
     if not entry_ids:
@@ -87,7 +90,7 @@ def entry_details(entry_ids: list[int], filters: Filters | None = None) -> dict[
         per_branch[entry_id].append((name, n))
     texts = _share_scope(
         base.add_columns(Share.song_entry_id, Share.text, func.count(Share.id))
-        .where(Share.song_entry_id.in_(entry_ids))
+        .where(Share.song_entry_id.in_(entry_ids), Share.allow_screen.is_(True))
         .group_by(Share.song_entry_id, Share.text),
         filters,
     )
