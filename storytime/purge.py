@@ -8,12 +8,14 @@ What a purge removes from every share older than the cut-off (see docs/privacy.m
   ideas meant for the screen that the librarian did not star for the public recap,
   along with staff notes on them;
 - the link between a phone's shares across storytimes: the phone's hash is replaced
-  by one that is the same within one storytime only, so "phones that shared" still counts;
+  by one that is the same within one storytime only, so "phones that shared" still counts
+  (the phone's younger shares in that storytime, if any, get the same replacement);
 - the words of a staff-only song from the songbook, when any were there (see songbook.py).
 
 What it keeps: each share's kind, storytime, times and flags, the songbook entry a song
 was filed under, the titles of songs meant for the screen (the songbook's variants), and
 starred on-screen tips, questions and ideas, which the library keeps for the recap.
+Every count the review pages, charts, songbook and exports show is the same after it.
 Each purged share gets `purged_at`; a second run finds nothing left to change.
 """
 
@@ -75,11 +77,40 @@ def keeps_text(share: Share) -> bool:
     return share.kind == "song" or share.starred
 
 
-def _unlinked_phone(share: Share) -> str:
+def _unlinked_phone(storytime_id: int, phone: str) -> str:
     """Return a phone hash that groups one storytime's shares but no longer links storytimes."""
-    if not share.phone:
+    if not phone:
         return ""
-    return hashlib.sha256(f"purged:{share.storytime_id}:{share.phone}".encode()).hexdigest()
+    return hashlib.sha256(f"purged:{storytime_id}:{phone}".encode()).hexdigest()
+
+
+def _unlink_phones(batch: list[Share]) -> None:
+    """Give each phone of the batch its per-storytime hash, on all its shares in that storytime.
+
+    A storytime whose shares straddle the cut-off keeps one phone per family: the
+    younger shares take the same hash now, and keep it when their turn comes (a hash
+    that purged shares of the storytime already carry is not hashed again).
+    """
+    pairs = {(share.storytime_id, share.phone) for share in batch if share.phone}
+    if not pairs:
+        return
+    unlinked = {
+        (storytime_id, phone)
+        for storytime_id, phone in db.session.execute(
+            db.select(Share.storytime_id, Share.phone)
+            .where(
+                Share.purged_at.is_not(None),
+                Share.storytime_id.in_({storytime_id for storytime_id, _ in pairs}),
+            )
+            .distinct()
+        )
+    }
+    for storytime_id, phone in sorted(pairs - unlinked):
+        db.session.execute(
+            db.update(Share)
+            .where(Share.storytime_id == storytime_id, Share.phone == phone)
+            .values(phone=_unlinked_phone(storytime_id, phone))
+        )
 
 
 def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
@@ -100,6 +131,7 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
             db.session.commit()
             return report
         stamp = now_utc()
+        _unlink_phones(batch)
         for share in batch:
             report.shares += 1
             if share.name:
@@ -112,7 +144,6 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
                         tidy_at_commit(share.song_entry_id)
                 share.text = ""
                 share.note = ""
-            share.phone = _unlinked_phone(share)
             share.purged_at = stamp
         erases_text()  # each batch: an interrupted purge still leaves nothing on disk
         db.session.commit()

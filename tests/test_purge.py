@@ -3,14 +3,17 @@ a deleted share is gone from the database, not hidden."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text as sql
-from trust_world import Phone, seed, share_rows, table_snapshot
+from trust_world import Phone, seed, share_rows, sign_in, table_snapshot
 
 from storytime.extensions import db
-from storytime.models import Event, Share, now_utc
+from storytime.models import Event, Share, SongbookEntry, Storytime, now_utc
 
 AGENT = "DistinctiveAgent/9.9 (Trust test; Android 14)"
 FORWARDED = "203.0.113.77"
@@ -211,3 +214,115 @@ def test_the_purge_after_days_setting_purges_at_start(app, aged):
     after = by_id(app)
     assert after[aged["hello"]].purged_at is not None
     assert after[aged["recent"]].purged_at is None
+
+
+# What a coordinator reads as numbers: table cells, "at a glance" figures, status lines
+# ("3 questions"), headings with a count, and the charts' bar labels and descriptions.
+FIGURES = re.compile(
+    r'class="num">([^<]*)<|<dd>([^<]*)</dd>|role="status">([^<]*)<|\((\d+)\)</h2>'
+    r'|class="value">([^<]*)<|<desc id="[^"]*">([^<]*)</desc>'
+)
+PURGE_WORDS = ("Leo", "Sam", "rash", "nappies", "puppet show", "granddad")
+
+
+def figures(html: str) -> list[str]:
+    return ["".join(groups).strip() for groups in FIGURES.findall(html)]
+
+
+def export_rows(response) -> list[dict]:
+    assert response.status_code == 200
+    if response.mimetype == "application/json":
+        return response.get_json()["shares"]
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def without_words(rows: list[dict]) -> list[dict]:
+    """Rows minus what a purge may empty: the caregiver's name, text and the staff note."""
+    return [{k: v for k, v in row.items() if k not in ("text", "name", "note")} for row in rows]
+
+
+def counts_seen(app, client) -> dict[str, object]:
+    """Every count a coordinator sees on the review pages, charts, songbook API and exports."""
+    with app.app_context():
+        storytimes = list(db.session.execute(db.select(Storytime.id)).scalars())
+        entries = list(db.session.execute(db.select(SongbookEntry.id)).scalars())
+    pages = [
+        "/review/",
+        "/review/questions",
+        "/review/questions?open=1",
+        "/review/tips",
+        "/review/ideas",
+        "/review/charts",
+        "/review/songbook",
+        *(f"/review/storytimes/{i}" for i in storytimes),
+        *(f"/review/songbook/{i}" for i in entries),
+    ]
+    seen: dict[str, object] = {}
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        seen[url] = figures(response.get_data(as_text=True))
+    seen["/api/v1/songbook"] = client.get("/api/v1/songbook").get_json()
+    exports = ["/review/export.csv", "/review/export.json", "/api/v1/exports/shares.json"]
+    exports += [f"/review/storytimes/{i}/export.csv" for i in storytimes]
+    for url in exports:
+        seen[url] = without_words(export_rows(client.get(url)))
+    return seen
+
+
+def test_every_count_a_coordinator_sees_is_the_same_after_a_purge(app, world, runner):
+    with app.app_context():
+        east = db.session.get(Storytime, world.other_storytime_id).code
+    first, second, third = Phone(app, world.code), Phone(app, world.code), Phone(app, east)
+    made = [
+        first.share("Hi, I'm Sam, mum of Leo (8 months)", kind="hello", name="Sam"),
+        first.share("Leo has a rash, who do I ask?", kind="question", on_screen=False),
+        second.share("Is there a Saturday session?", kind="question"),
+        second.share("Sing while you change nappies", kind="tip", name="Ana"),
+        second.share("Library cards are free for babies", kind="tip"),
+        second.share("Wheels on the bus", kind="song", name="Ana"),
+        first.share("wheels on the bus, granddad's way", kind="song", on_screen=False),
+        first.share("A puppet show please", kind="idea"),
+        third.share("Twinkle twinkle little star", kind="song"),
+        third.share("Ask granddad about the bus", kind="tip", on_screen=False),
+    ]
+    assert all(response.status_code == 201 for response in made)
+    ids = [response.get_json()["id"] for response in made]
+    with app.app_context():
+        db.session.execute(
+            db.update(Share).where(Share.id.in_([ids[2], ids[4]])).values(starred=True)
+        )
+        db.session.execute(db.update(Share).where(Share.id == ids[2]).values(answered=True))
+        db.session.execute(db.update(Share).values(created_at=now_utc() - timedelta(days=100)))
+        db.session.commit()
+    # Younger shares in the same storytimes, from the same phones: the purge leaves them.
+    second.share("Bring a blanket", kind="tip", name="Ana")
+    third.share("Baa baa black sheep", kind="song")
+    with app.app_context():
+        db.session.execute(db.update(Storytime).values(state="closed"))
+        db.session.commit()
+    coordinator = app.test_client()
+    sign_in(coordinator, world.users["coordinator"])
+    before = counts_seen(app, coordinator)
+    assert before["/review/storytimes/1"], "the storytime page shows its counts"
+
+    result = runner.invoke(args=["purge", "--older-than", "90d"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Purged 11 share(s)")  # with the seeded song
+    after = counts_seen(app, coordinator)
+    for url in before:
+        assert after[url] == before[url], url
+
+    rows = {row["share_id"]: row for row in export_rows(coordinator.get("/review/export.json"))}
+    for share_id in ids:
+        assert rows[share_id]["name"] is None
+    for share_id in (ids[0], ids[1], ids[3], ids[6], ids[7], ids[9]):
+        assert rows[share_id]["text"] == "" and rows[share_id]["note"] == ""
+    page = coordinator.get("/review/storytimes/1").get_data(as_text=True)
+    assert "Words removed by the purge" in page
+    everything = "".join(
+        coordinator.get(url).get_data(as_text=True)
+        for url in (*before, "/review/search?q=bus", "/review/export.csv")
+    )
+    for word in PURGE_WORDS:
+        assert word not in everything, word

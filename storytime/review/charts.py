@@ -17,7 +17,7 @@ from sqlalchemy import func
 from storytime.extensions import db
 from storytime.models import KINDS, Branch, Share, SongbookEntry, Storytime, User
 from storytime.review.labels import kind_label
-from storytime.review.queries import Filters, live_shares, month_expr, scoped_storytimes
+from storytime.review.queries import Filters, month_expr, scoped_storytimes
 
 # Fill and pattern per kind: the pattern tells kinds apart without colour.
 KIND_STYLE = {
@@ -77,9 +77,7 @@ def shares_per_month(user: User, filters: Filters) -> Chart:
         filters,
     )
     data: dict[str, dict[str, int]] = {}
-    for y, m, kind, count in db.session.execute(
-        live_shares(query).group_by(year, month, Share.kind)
-    ):
+    for y, m, kind, count in db.session.execute(query.group_by(year, month, Share.kind)):
         data.setdefault(f"{int(y):04d}-{int(m):02d}", {})[kind] = count
     months = sorted(data)[-24:]
     title = _("Shares per month, by kind")
@@ -162,14 +160,14 @@ def _hbars(key: str, title: str, desc: str, labels: list[str], values: list[int]
 def participation_by_branch(user: User, filters: Filters) -> Chart:
     """Bars per branch: storytimes held, shares, phones that shared and people counted."""
     shares = (
-        live_shares(
-            db.select(
-                Share.storytime_id.label("sid"),
-                func.count(Share.id).label("shares"),
-                func.count(func.distinct(Share.phone)).label("phones"),
-            ).group_by(Share.storytime_id)
+        db.select(
+            Share.storytime_id.label("sid"),
+            func.count(Share.id).label("shares"),
+            func.count(func.distinct(Share.phone)).label("phones"),
         )
-    ).subquery()
+        .group_by(Share.storytime_id)
+        .subquery()
+    )
     people = (
         func.coalesce(Storytime.headcount_adults, 0)
         + func.coalesce(Storytime.headcount_children, 0)
@@ -213,8 +211,7 @@ def top_songs(user: User, filters: Filters, limit: int = 10) -> Chart:
         filters,
     )
     query = (
-        live_shares(query)
-        .group_by(SongbookEntry.id, SongbookEntry.title)
+        query.group_by(SongbookEntry.id, SongbookEntry.title)
         .order_by(func.count(Share.id).desc(), SongbookEntry.title)
         .limit(limit)
     )

@@ -3,7 +3,11 @@
 Scoping: librarians review their own branch only (the shares of other
 branches' families are not theirs to read); coordinators and admins see every
 branch and may narrow to one. The songbook is community-wide and holds no
-caregiver's words beyond song titles.
+caregiver's words beyond the titles of songs shared for the screen.
+
+Purged shares are counted like any other: the purge removes names and personal
+words but keeps each share's kind, storytime, times and flags, so every count here
+is the same before and after it.
 
 Counts are aggregated in SQL (GROUP BY) for the rows of one page at a time, so
 a list stays fast with thousands of storytimes.
@@ -170,11 +174,6 @@ def scoped_storytimes(query: Select, user: User, filters: Filters) -> Select:
     return query
 
 
-def live_shares(query: Select) -> Select:
-    """Leave out purged shares: their words are gone."""
-    return query.where(Share.purged_at.is_(None))
-
-
 @dataclass
 class Page:
     items: list[Any]
@@ -212,11 +211,9 @@ def kind_counts_by_storytime(storytime_ids: list[int]) -> dict[int, dict[str, in
     if not storytime_ids:
         return counts
     rows = db.session.execute(
-        live_shares(
-            db.select(Share.storytime_id, Share.kind, func.count(Share.id))
-            .where(Share.storytime_id.in_(storytime_ids))
-            .group_by(Share.storytime_id, Share.kind)
-        )
+        db.select(Share.storytime_id, Share.kind, func.count(Share.id))
+        .where(Share.storytime_id.in_(storytime_ids))
+        .group_by(Share.storytime_id, Share.kind)
     )
     for storytime_id, kind, count in rows:
         counts[storytime_id][kind] = count
@@ -227,8 +224,8 @@ def past_storytimes(user: User, filters: Filters, per_page: int = PER_PAGE) -> P
     """Return a page of storytimes (newest first) with their counts by kind."""
     query = scoped_storytimes(db.select(Storytime), user, filters)
     if filters.q:
-        matching = live_shares(
-            db.select(Share.storytime_id).where(Share.text.icontains(filters.q, autoescape=True))
+        matching = db.select(Share.storytime_id).where(
+            Share.text.icontains(filters.q, autoescape=True)
         )
         query = query.where(Storytime.id.in_(matching))
     query = query.order_by(Storytime.starts_at.desc(), Storytime.id.desc())
@@ -241,7 +238,6 @@ def past_storytimes(user: User, filters: Filters, per_page: int = PER_PAGE) -> P
 def search_shares(user: User, filters: Filters, per_page: int = PER_PAGE) -> Page:
     """Return a page of shares whose text (or staff note) holds the search words."""
     query = scoped_storytimes(db.select(Share).join(Share.storytime), user, filters)
-    query = live_shares(query)
     if filters.q:
         query = query.where(
             Share.text.icontains(filters.q, autoescape=True)
@@ -259,7 +255,6 @@ def shares_of_kind(user: User, filters: Filters, kind: str, *, per_page: int = P
     query = scoped_storytimes(
         db.select(Share).join(Share.storytime).where(Share.kind == kind), user, filters
     )
-    query = live_shares(query)
     if filters.q:
         query = query.where(
             Share.text.icontains(filters.q, autoescape=True)
@@ -276,15 +271,13 @@ def storytime_summary(storytime: Storytime) -> dict[str, Any]:
     """Return counts by kind, phones that shared and state counts for one storytime."""
     kinds = kind_counts_by_storytime([storytime.id])[storytime.id]
     row = db.session.execute(
-        live_shares(
-            db.select(
-                func.count(Share.id),
-                func.count(func.distinct(Share.phone)),
-                func.sum(case((Share.allow_screen.is_(False), 1), else_=0)),
-                func.sum(case((Share.on_screen.is_(True), 1), else_=0)),
-                func.sum(case((Share.starred.is_(True), 1), else_=0)),
-            ).where(Share.storytime_id == storytime.id)
-        )
+        db.select(
+            func.count(Share.id),
+            func.count(func.distinct(Share.phone)),
+            func.sum(case((Share.allow_screen.is_(False), 1), else_=0)),
+            func.sum(case((Share.on_screen.is_(True), 1), else_=0)),
+            func.sum(case((Share.starred.is_(True), 1), else_=0)),
+        ).where(Share.storytime_id == storytime.id)
     ).one()
     total, phones, staff_only, on_screen, starred = (v or 0 for v in row)
     return {
@@ -314,7 +307,7 @@ def counts_by_branch_and_month(user: User, filters: Filters, kind: str) -> dict[
         user,
         filters,
     )
-    query = live_shares(query).group_by(Branch.name, year, month)
+    query = query.group_by(Branch.name, year, month)
     table: dict[str, dict[str, int]] = defaultdict(dict)
     months: set[str] = set()
     for branch, y, m, count in db.session.execute(query):

@@ -59,9 +59,7 @@ def storytime(storytime_id: int):
     """Show one storytime: every share and its state, counts, phones and the headcount."""
     st = reviewable(storytime_id)
     shares = db.session.execute(
-        queries.live_shares(
-            db.select(Share).where(Share.storytime_id == st.id).order_by(Share.created_at, Share.id)
-        )
+        db.select(Share).where(Share.storytime_id == st.id).order_by(Share.created_at, Share.id)
     ).scalars()
     form = HeadcountForm(obj=None)
     counted = (st.headcount_adults, st.headcount_children, st.headcount_babies)
