@@ -31,6 +31,7 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.models import PlannedSong, Share, SongAlias, SongbookEntry, Storytime
 
@@ -44,13 +45,8 @@ FOLDED_LETTERS = str.maketrans(
 )
 
 
-class SongbookError(ValueError):
+class SongbookError(ApiError, ValueError):
     """A merge or split that cannot be done; the message is shown to the person."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
 
 
 def song_key(title: str) -> str:
