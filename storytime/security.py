@@ -70,6 +70,24 @@ def refuse_deep_json() -> None:
     )
 
 
+def refuse_json_that_is_not_an_object() -> None:
+    """Answer 400 when an unsafe request's JSON body is not one JSON object.
+
+    Every body we read is an object; a form page handed a JSON list would otherwise fail
+    inside Flask-WTF (which reads JSON bodies as form data) as a 500.
+    """
+    if request.method not in UNSAFE_METHODS or not request.is_json:
+        return
+    if not request.get_data(cache=True).strip():
+        return  # no body at all: a call that needs one says so itself
+    if isinstance(request.get_json(silent=True), dict):
+        return
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import BadRequest
+
+    raise BadRequest(_("Please send a JSON object."))
+
+
 def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -163,6 +181,7 @@ def init_app(app: Flask) -> None:
     # Before any blueprint is registered: every <int:…> in the url_map gets the bound.
     app.url_map.converters["int"] = DatabaseInteger
     app.before_request(refuse_deep_json)
+    app.before_request(refuse_json_that_is_not_an_object)
     app.before_request(refuse_nul)
     app.before_request(check_csrf)
     app.after_request(add_security_headers)

@@ -77,6 +77,8 @@ def storytime_dict(storytime: Storytime) -> dict[str, Any]:
 
 def share_row(share: Share, storytime: Storytime) -> dict[str, Any]:
     """Return one share as an export row (the same keys in CSV and JSON)."""
+    # A purged share keeps its row for the counts, but no words leave in a file.
+    purged = share.purged_at is not None
     return {
         "storytime_id": storytime.id,
         "storytime_title": storytime.title,
@@ -84,15 +86,15 @@ def share_row(share: Share, storytime: Storytime) -> dict[str, Any]:
         "starts_at": storytime.starts_at.isoformat(),
         "share_id": share.id,
         "kind": share.kind,
-        "text": share.text,
-        "name": share.name,
+        "text": "" if purged else share.text,
+        "name": "" if purged else share.name,
         "staff_only": not share.allow_screen,
         "on_screen": share.on_screen,
         "pinned": share.pinned,
         "answered": share.answered,
         "starred": share.starred,
         "song": share.song_entry.title if share.song_entry is not None else None,
-        "note": share.note,
+        "note": "" if purged else share.note,
         "created_at": share.created_at.isoformat(),
     }
 
