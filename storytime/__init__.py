@@ -57,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
-    from storytime import database, extensions, live, performance, security
+    from storytime import database, events, extensions, performance, security
     from storytime.auth import tokens
 
     # First: its timer starts before, and compression runs after, every other hook.
@@ -76,7 +76,7 @@ def register_extensions(app: Flask) -> None:
     extensions.limiter.init_app(app)
     tokens.init_app(app)
     security.init_app(app)
-    live.init_app(app)
+    events.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

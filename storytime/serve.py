@@ -14,7 +14,7 @@ from flask import Flask
 
 from storytime import create_app
 from storytime.config import Defaults
-from storytime.live import notifier_for
+from storytime.events import notifier_for
 
 # Cheroot runs each request, and each open live screen, on a thread of its own: a
 # stream holds its thread for minutes. (Idle kept-alive connections hold no thread.) With 200 threads, 200 screens took them all

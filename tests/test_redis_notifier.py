@@ -19,8 +19,8 @@ from services import missing
 
 from storytime import create_app
 from storytime.auth.tokens import create_token
+from storytime.events.notifier import RedisNotifier
 from storytime.extensions import db
-from storytime.live.notifier import RedisNotifier
 from storytime.models import User
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379

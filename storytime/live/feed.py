@@ -18,8 +18,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func
 
+from storytime.events.log import events_after
 from storytime.extensions import db
-from storytime.live.events import events_after
 from storytime.models import KINDS, Event, Share, Storytime
 from storytime.share.present import share_for_display, share_for_staff
 from storytime.share.service import visible_on_display

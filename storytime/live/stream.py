@@ -19,8 +19,8 @@ from typing import Any
 
 from flask import current_app
 
+from storytime.events import notifier_for
 from storytime.extensions import db
-from storytime.live import notifier_for
 from storytime.live.feed import DISPLAY, mentions_storytime, read_events, render_feed
 from storytime.models import Storytime
 

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from storytime.auth.roles import staff_required
 from storytime.database import begin_write, erases_text
+from storytime.events.log import record
 from storytime.extensions import db
-from storytime.live.events import record
 from storytime.models import FollowUp, Share
 from storytime.review import bp, charts, queries
 from storytime.review.forms import FollowUpForm, NoteForm

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_
 
 from storytime.database import begin_write
+from storytime.events.log import record
 from storytime.extensions import db
-from storytime.live.events import record
 from storytime.models import Share, Storytime
 from storytime.share.service import visible_on_display
 

@@ -1,7 +1,7 @@
 """What may be shared, and what the librarian may do with a share.
 
 Every change saves the share and appends to the storytime's event log in one
-transaction; the live screens are woken after commit (see live/events.py).
+transaction; the live screens are woken after commit (see events/log.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from storytime.database import begin_write, commit_keeping, erases_text
 from storytime.errors import ApiError
+from storytime.events.log import record
 from storytime.extensions import db
-from storytime.live.events import record
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.wordlist import matches_word_list
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import joinedload
 
 from storytime.database import begin_write, erases_text
 from storytime.errors import ApiError
+from storytime.events.log import record
 from storytime.extensions import db
-from storytime.live.events import record
 from storytime.models import (
     AUDIENCES,
     KINDS,
