@@ -11,7 +11,7 @@ from live_support import make_storytime, post_share
 
 from storytime.extensions import db
 from storytime.models import Share, Storytime
-from storytime.share.service import delete_share, moderate, visible_on_display
+from storytime.share.service import delete_share, moderate
 
 DISPLAY_KEYS = {"id", "kind", "text", "name", "pinned", "created_at"}
 
@@ -172,7 +172,7 @@ def test_display_never_sees_staff_only_or_hidden_shares(app, moderation, actions
             for share in db.session.execute(
                 db.select(Share).where(Share.storytime_id == storytime_id)
             ).scalars()
-            if visible_on_display(share)
+            if share.visible_on_display
         }
     shown_now: set[int] = set()
     for item in feed.get_json()["events"]:

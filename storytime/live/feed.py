@@ -22,7 +22,6 @@ from storytime.events.log import events_after
 from storytime.extensions import db
 from storytime.models import KINDS, Event, Share, Storytime
 from storytime.share.present import share_for_display, share_for_staff
-from storytime.share.service import visible_on_display
 
 STAFF = "staff"
 DISPLAY = "display"
@@ -130,7 +129,7 @@ def display_items(storytime: Storytime, events: list[EventWithShare]) -> list[di
         if not event.public:  # never trust the caller to have filtered
             continue
         if event.share_id is not None:
-            if share is not None and visible_on_display(share, storytime):
+            if share is not None and share.visible_on_display:
                 items.append(
                     {"id": event.id, "type": "share.shown", "share": share_for_display(share)}
                 )
@@ -182,10 +181,11 @@ def mentions_storytime(events: list[EventWithShare]) -> bool:
 
 def visible_shares(storytime: Storytime, limit: int = 50) -> list[Share]:
     """Return the shares the display shows now, newest first (for the page's first paint)."""
-    rows = db.session.execute(
-        db.select(Share)
-        .where(Share.storytime_id == storytime.id, Share.on_screen, Share.allow_screen)
-        .order_by(Share.id.desc())
-        .limit(limit)
-    ).scalars()
-    return [share for share in rows if visible_on_display(share, storytime)]
+    return list(
+        db.session.execute(
+            db.select(Share)
+            .where(Share.storytime_id == storytime.id, Share.visible_on_display)
+            .order_by(Share.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
@@ -62,6 +63,18 @@ class Share(db.Model):
     @property
     def staff_only(self) -> bool:
         return not self.allow_screen
+
+    # The one rule for the big screen, in Python on a share and in SQL on the class: the
+    # caregiver allowed it there and it is shown now. Staff-only shares never pass.
+    @hybrid_property
+    def visible_on_display(self) -> bool:
+        """Return whether the display may show this share now."""
+        return self.allow_screen and self.on_screen
+
+    @visible_on_display.inplace.expression
+    @classmethod
+    def _visible_on_display_expression(cls):
+        return and_(cls.allow_screen, cls.on_screen)
 
 
 class FollowUp(db.Model):

@@ -17,7 +17,6 @@ from storytime.database import begin_write
 from storytime.events.log import record
 from storytime.extensions import db
 from storytime.models import Share, Storytime
-from storytime.share.service import visible_on_display
 
 RECAP_KINDS = ("tip", "song", "question")
 NOTE_MAX_LENGTH = 2000
@@ -134,7 +133,7 @@ def set_included(share: Share, included: bool) -> None:
     if share is None:
         db.session.commit()
         return
-    was_visible = visible_on_display(share)
+    was_visible = share.visible_on_display
     if included:
         if not share.allow_screen:
             db.session.rollback()

@@ -49,6 +49,6 @@ def share_for_phone(share: Share) -> dict[str, Any]:
         "text": share.text,
         "name": share.name,
         "on_screen": share.allow_screen,
-        "shown": share.on_screen and share.allow_screen,
+        "shown": share.visible_on_display,
         "created_at": share.created_at.isoformat(),
     }

@@ -49,11 +49,6 @@ def phone_hash(phone_cookie: str) -> str:
     return hashlib.sha256(phone_cookie.encode()).hexdigest()
 
 
-def visible_on_display(share: Share, storytime: Storytime | None = None) -> bool:
-    """Return whether the display may show this share now."""
-    return share.allow_screen and share.on_screen
-
-
 def _validated(
     storytime: Storytime, kind: str, text: str, name: str | None
 ) -> tuple[str, str, str | None]:
@@ -152,7 +147,7 @@ def create_share(
         storytime_id,
         "share.created",
         share=share,
-        public=visible_on_display(share),
+        public=share.visible_on_display,
         locked=True,
     )
     commit_keeping(share)
@@ -180,7 +175,7 @@ def edit_own_share(
     share_id = share.id
     begin_write()
     share = db.session.get(Share, share_id)
-    was_visible = visible_on_display(share)
+    was_visible = share.visible_on_display
     if (share.text, share.name) != (text, name):
         erases_text()  # the words replaced must not stay on disk
     share.text, share.name = text, name
@@ -204,7 +199,7 @@ def edit_own_share(
         share.storytime_id,
         "share.updated",
         share=share,
-        public=was_visible or visible_on_display(share),
+        public=was_visible or share.visible_on_display,
     )
     db.session.commit()
     return share
@@ -231,7 +226,7 @@ def delete_share(share: Share) -> None:
     if share is None:
         db.session.commit()
         return
-    was_visible = visible_on_display(share)
+    was_visible = share.visible_on_display
     db.session.delete(share)
     db.session.flush()
     erases_text()
@@ -256,7 +251,7 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
     share_id, storytime_id = share.id, share.storytime_id
     begin_write()
     share = db.session.get(Share, share_id)
-    was_visible = visible_on_display(share)
+    was_visible = share.visible_on_display
     if "on_screen" in changes:
         share.on_screen = changes["on_screen"]
         # Only staff may show again what staff took off the screen.
@@ -278,7 +273,7 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
         storytime_id,
         "share.updated",
         share=share,
-        public=was_visible or visible_on_display(share),
+        public=was_visible or share.visible_on_display,
     )
     db.session.commit()
     return share
@@ -293,4 +288,4 @@ def _unpin_others(storytime_id: int, share_id: int) -> None:
     ).scalars()
     for other in others:
         other.pinned = False
-        record(storytime_id, "share.updated", share=other, public=visible_on_display(other))
+        record(storytime_id, "share.updated", share=other, public=other.visible_on_display)
