@@ -57,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
-    from storytime import database, events, extensions, performance, security
+    from storytime import database, events, extensions, i18n, performance, security
     from storytime.auth import tokens
 
     # First: its timer starts before, and compression runs after, every other hook.
@@ -70,8 +70,8 @@ def register_extensions(app: Flask) -> None:
     extensions.login_manager.init_app(app)
     extensions.babel.init_app(
         app,
-        locale_selector=extensions.select_locale,
-        timezone_selector=extensions.select_timezone,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
     )
     extensions.limiter.init_app(app)
     tokens.init_app(app)

@@ -11,7 +11,7 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import format_datetime, get_locale
 
 from storytime import settings
-from storytime.extensions import LANGUAGE_NAMES, RTL_LANGUAGES
+from storytime.i18n import LANGUAGE_NAMES, RTL_LANGUAGES
 
 
 @lru_cache(maxsize=256)
