@@ -10,7 +10,7 @@ What a purge removes from every share older than the cut-off (see docs/privacy.m
 - the link between a phone's shares across storytimes: the phone's hash is replaced
   by one that is the same within one storytime only, so "phones that shared" still counts
   (the phone's younger shares in that storytime, if any, get the same replacement);
-- the words of a staff-only song from the songbook, when any were there (see songbook.py).
+- the words of a staff-only song from the songbook, when any were there (see songbook/service.py).
 
 What it keeps: each share's kind, storytime, times and flags, the songbook entry a song
 was filed under, the titles of songs meant for the screen (the songbook's variants), and
@@ -34,7 +34,7 @@ from flask.cli import with_appcontext
 from storytime.database import begin_write, erases_text
 from storytime.extensions import db
 from storytime.models import Share, now_utc
-from storytime.songbook import tidy_at_commit
+from storytime.songbook.service import tidy_at_commit
 
 DURATION_PATTERN = re.compile(r"^\s*(\d{1,5})\s*([dw])\s*$", re.IGNORECASE)
 BATCH_SIZE = 500

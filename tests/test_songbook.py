@@ -10,7 +10,8 @@ from review_data import add_share, make_storytime
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
 from storytime.models import PlannedSong, Share, SongAlias, SongbookEntry, User
-from storytime.songbook import _add_alias, closest_key, song_key
+from storytime.songbook.grouping import closest_key, song_key
+from storytime.songbook.service import add_alias
 
 # Real spellings families type: each inner list must land in one entry, and no two lists together.
 SPELLINGS = [
@@ -84,7 +85,7 @@ def test_a_racing_alias_insert_returns_the_winners_entry_and_keeps_the_session(a
     with app.app_context():
         winner = db.session.get(Share, share_id).song_entry
         # The other request inserted the same key first: the savepoint is undone, not the caller.
-        assert _add_alias("baa baa black sheep", None, "baa baa black sheep").id == winner.id
+        assert add_alias("baa baa black sheep", None, "baa baa black sheep") == winner.id
         db.session.commit()
         assert db.session.execute(db.select(db.func.count(SongbookEntry.id))).scalar() == 1
 

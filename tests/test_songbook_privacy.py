@@ -20,7 +20,7 @@ from trust_world import Phone, make_storytime, seed, sign_in
 
 from storytime.extensions import db
 from storytime.models import PlannedSong, Share, SongAlias, SongbookEntry, Storytime, now_utc
-from storytime.songbook import display_title, song_key
+from storytime.songbook.grouping import display_title, song_key
 
 PRIVATE = "plus something private"
 

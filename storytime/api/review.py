@@ -10,7 +10,8 @@ from storytime.auth.roles import staff_required
 from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.models import Storytime
-from storytime.review import exports, queries, songs
+from storytime.review import exports, queries
+from storytime.songbook import queries as songbook_queries
 
 MAX_SONGBOOK_PAGE = 500
 
@@ -24,9 +25,9 @@ def songbook_api():
         per_page = max(1, min(int(request.args.get("per_page", 100)), MAX_SONGBOOK_PAGE))
     except ValueError:
         raise ApiError("per_page must be a whole number.", field="per_page") from None
-    page = songs.list_entries(filters, "count", per_page=per_page)
+    page = songbook_queries.list_entries(filters, "count", per_page=per_page)
     return jsonify(
-        entries=[songs.api_entry(item) for item in page.items],
+        entries=[songbook_queries.api_entry(item) for item in page.items],
         total=page.total,
         page=page.page,
         pages=page.pages,

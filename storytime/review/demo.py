@@ -27,11 +27,10 @@ from storytime.models import (
     Prompt,
     Setting,
     Share,
-    SongAlias,
-    SongbookEntry,
     Storytime,
 )
-from storytime.songbook import KeyMatcher, display_title, song_key
+from storytime.songbook.grouping import KeyMatcher, file_title
+from storytime.songbook.service import add_alias, known_keys
 from storytime.storytimes.service import CODE_ALPHABET, new_code
 
 MARKER = "demo_seeded_at"
@@ -167,10 +166,8 @@ def seed(seed_value: int = 2024, weeks: int = 52, today: date | None = None) -> 
     today = today or datetime.now(zone).date()
     branches = _branches()
     families = {b.id: [f"{b.slug}-{i}" for i in range(70)] for b in branches}
-    known = db.session.execute(
-        db.select(SongAlias.key, SongAlias.entry_id).order_by(SongAlias.id)
-    ).all()
-    matcher = KeyMatcher(known)
+    # The known keys stay in memory: thousands of songs are filed without a look-up each.
+    matcher = KeyMatcher(known_keys())
     now = datetime.now(UTC)
     storytimes: list[tuple[Storytime, bool]] = []
     for day in _dates(weeks, today):
@@ -256,7 +253,7 @@ def seed(seed_value: int = 2024, weeks: int = 52, today: date | None = None) -> 
                 "updated_at": created,
             }
             if kind == "song":
-                row["song_entry_id"] = _entry_id(matcher, text, public=allow)
+                row["song_entry_id"] = file_title(text, matcher, public=allow, add_key=add_alias)
             shares.append(row)
     db.session.execute(insert(Share), shares)
     idea_shares = list(
@@ -291,25 +288,6 @@ def seed(seed_value: int = 2024, weeks: int = 52, today: date | None = None) -> 
     db.session.merge(marker)
     db.session.commit()
     return {"storytimes": len(storytimes), "shares": len(shares), "follow_ups": len(follow_ups)}
-
-
-def _entry_id(matcher: KeyMatcher, text: str, *, public: bool) -> int | None:
-    """File a song as `songbook.file_song` does: a staff-only title adds no key or entry."""
-    key = song_key(text)
-    if not key:
-        return None
-    entry_id, matched = matcher.match(key)
-    if not public:
-        return entry_id
-    if entry_id is None:
-        entry = SongbookEntry(title=display_title(text))
-        db.session.add(entry)
-        db.session.flush()
-        entry_id = entry.id
-    if matched != key:
-        db.session.add(SongAlias(key=key, entry_id=entry_id))
-    matcher.add(key, entry_id)
-    return entry_id
 
 
 @click.command("seed-demo")

@@ -155,11 +155,8 @@ def local_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
-def scoped_storytimes(query: Select, user: User, filters: Filters) -> Select:
-    """Add the user's scope and the storytime filters to a query that involves Storytime."""
-    ids = visible_branch_ids(user)
-    if ids is not None:
-        query = query.where(Storytime.branch_id.in_(ids))
+def in_branch_and_dates(query: Select, filters: Filters) -> Select:
+    """Narrow a query that involves Storytime to the filters' branch and dates."""
     if filters.branch is not None:
         query = query.where(Storytime.branch_id == filters.branch.id)
     start, end = local_bounds(filters)
@@ -167,6 +164,15 @@ def scoped_storytimes(query: Select, user: User, filters: Filters) -> Select:
         query = query.where(Storytime.starts_at >= start)
     if end is not None:
         query = query.where(Storytime.starts_at < end)
+    return query
+
+
+def scoped_storytimes(query: Select, user: User, filters: Filters) -> Select:
+    """Add the user's scope and the storytime filters to a query that involves Storytime."""
+    ids = visible_branch_ids(user)
+    if ids is not None:
+        query = query.where(Storytime.branch_id.in_(ids))
+    query = in_branch_and_dates(query, filters)
     if filters.audience:
         query = query.where(Storytime.audience == filters.audience)
     if filters.theme:

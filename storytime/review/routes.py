@@ -12,7 +12,7 @@ from storytime.models import AUDIENCES, KINDS, Share, Storytime
 from storytime.review import bp, exports, queries
 from storytime.review.forms import HeadcountForm, IncludeForm, RecapForm
 from storytime.review.recap import build_recap, candidates, in_recap, save_recap, set_included
-from storytime.review.songs import plan_of
+from storytime.songbook import queries as songbook_queries
 
 
 def reviewable(storytime_id: int) -> Storytime:
@@ -75,7 +75,7 @@ def storytime(storytime_id: int):
         summary=queries.storytime_summary(st),
         form=form,
         headcount_suggested=suggested,
-        plan=plan_of(st),
+        plan=songbook_queries.plan_of(st),
         in_recap=in_recap,
     )
 

@@ -10,25 +10,26 @@ from flask_login import current_user
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
 from storytime.models import PlannedSong, SongbookEntry, Storytime
-from storytime.review import bp, queries, songs
+from storytime.review import bp, queries
 from storytime.review.forms import MergeForm, PlanForm, RenameForm, SplitForm
-from storytime.songbook import (
-    SongbookError,
-    merge_entries,
-    rename_entry,
-    split_variant,
-    staff_only_count,
-    variants,
-)
+from storytime.songbook import queries as songbook_queries
+from storytime.songbook import service
 
 
 def _plan_form() -> PlanForm:
     form = PlanForm()
     form.storytime_id.choices = [
         (st.id, f"{format_datetime(st.starts_at, 'short')} · {st.branch.name} · {st.title}")
-        for st in songs.upcoming_for(current_user)
+        for st in songbook_queries.upcoming_for(current_user)
     ]
     return form
+
+
+def _to_song(entry_id: int, message: str | None = None, category: str = "info"):
+    """Answer a form post with the entry's page (303: the browser then asks for it)."""
+    if message:
+        flash(message, category)
+    return redirect(url_for("review.song", entry_id=entry_id)), 303
 
 
 @bp.route("/songbook")
@@ -38,7 +39,9 @@ def songbook():
     # The songbook is community-wide: every branch's songs help every librarian plan.
     filters = queries.parse_filters(request.args, current_user, every_branch=True)
     sort = request.args.get("sort", "count")
-    page = songs.list_entries(filters, sort if sort in songs.SORTS else "count")
+    page = songbook_queries.list_entries(
+        filters, sort if sort in songbook_queries.SORTS else "count"
+    )
     return render_template(
         "review/songbook.html",
         page=page,
@@ -53,21 +56,14 @@ def songbook():
 def song(entry_id: int):
     """Show one entry: its variants, branches, plans, and the merge/split/plan tools."""
     entry = db.get_or_404(SongbookEntry, entry_id)
-    details = songs.entry_details([entry.id])[entry.id]
-    plans = db.session.execute(
-        db.select(PlannedSong)
-        .join(PlannedSong.storytime)
-        .where(PlannedSong.entry_id == entry.id, Storytime.state != "closed")
-        .order_by(Storytime.starts_at)
-    ).scalars()
     rename = RenameForm(title=entry.title)
     return render_template(
         "review/song.html",
         entry=entry,
-        variants=variants(entry),
-        staff_only=staff_only_count(entry),
-        branches=details["branches"],
-        plans=list(plans),
+        variants=songbook_queries.variants([entry.id], every_alias=True)[entry.id],
+        staff_only=songbook_queries.staff_only_count(entry),
+        branches=songbook_queries.branches([entry.id])[entry.id],
+        plans=songbook_queries.open_plans(entry),
         plan_form=_plan_form(),
         rename_form=rename,
         split_form=SplitForm(),
@@ -80,21 +76,17 @@ def merge():
     """Confirm and merge several entries into one (later shares follow the merge)."""
     form = MergeForm(formdata=request.form if request.method == "POST" else request.args)
     ids = [i for i in (form.entries.data or []) if isinstance(i, int)]
-    entries = list(
-        db.session.execute(
-            db.select(SongbookEntry).where(SongbookEntry.id.in_(ids)).order_by(SongbookEntry.id)
-        ).scalars()
-    )
+    entries = songbook_queries.entries(ids)
     form.target.choices = [(e.id, e.title) for e in entries]
     if request.method == "POST":
         if form.validate():
             target = db.session.get(SongbookEntry, form.target.data)
-            merged = merge_entries(target, [e for e in entries if e.id != target.id])
-            flash(
+            merged = service.merge_entries(target, [e for e in entries if e.id != target.id])
+            return _to_song(
+                target.id,
                 _("Merged %(n)d entries into “%(title)s”.", n=merged, title=target.title),
                 "success",
             )
-            return redirect(url_for("review.song", entry_id=target.id)), 303
         return render_template("review/merge.html", form=form, entries=entries), 400
     if len(entries) < 2:
         flash(_("Tick at least two entries to merge."), "error")
@@ -113,11 +105,12 @@ def split(entry_id: int):
     if not form.validate():
         abort(400)
     try:
-        new_entry = split_variant(entry, form.alias_id.data)
-    except SongbookError as exc:
+        new_entry = service.split_variant(entry, form.alias_id.data)
+    except service.SongbookError as exc:
         abort(exc.status, description=str(exc.message))
-    flash(_("“%(title)s” is now an entry of its own.", title=new_entry.title), "success")
-    return redirect(url_for("review.song", entry_id=new_entry.id)), 303
+    return _to_song(
+        new_entry.id, _("“%(title)s” is now an entry of its own.", title=new_entry.title), "success"
+    )
 
 
 @bp.route("/songbook/<int:entry_id>/title", methods=["POST"])
@@ -126,16 +119,13 @@ def rename(entry_id: int):
     """Change the title an entry is listed under."""
     entry = db.get_or_404(SongbookEntry, entry_id)
     form = RenameForm()
-    if form.validate():
-        try:
-            rename_entry(entry, form.title.data)
-        except SongbookError as exc:
-            flash(str(exc.message), "error")
-        else:
-            flash(_("Title saved."), "success")
-    else:
-        flash(_("Please give the song a title."), "error")
-    return redirect(url_for("review.song", entry_id=entry.id)), 303
+    if not form.validate():
+        return _to_song(entry.id, _("Please give the song a title."), "error")
+    try:
+        service.rename_entry(entry, form.title.data)
+    except service.SongbookError as exc:
+        return _to_song(entry.id, str(exc.message), "error")
+    return _to_song(entry.id, _("Title saved."), "success")
 
 
 @bp.route("/songbook/<int:entry_id>/plan", methods=["POST"])
@@ -148,13 +138,13 @@ def plan(entry_id: int):
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-        return redirect(url_for("review.song", entry_id=entry.id)), 303
+        return _to_song(entry.id)
     storytime = db.session.get(Storytime, form.storytime_id.data)
-    if songs.plan_song(storytime, entry, current_user):
-        flash(_("Added to the plan for “%(title)s”.", title=storytime.title), "success")
-    else:
-        flash(_("This song is already in that plan."), "info")
-    return redirect(url_for("review.song", entry_id=entry.id)), 303
+    if service.plan_song(storytime, entry, current_user):
+        return _to_song(
+            entry.id, _("Added to the plan for “%(title)s”.", title=storytime.title), "success"
+        )
+    return _to_song(entry.id, _("This song is already in that plan."))
 
 
 @bp.route("/plans/<int:plan_id>/delete", methods=["POST"])
@@ -165,7 +155,5 @@ def unplan(plan_id: int):
     if not current_user.can_run_branch(planned.storytime.branch_id):
         abort(403)
     entry_id = planned.entry_id
-    db.session.delete(planned)
-    db.session.commit()
-    flash(_("Taken out of the plan."), "info")
-    return redirect(url_for("review.song", entry_id=entry_id)), 303
+    service.unplan_song(planned)
+    return _to_song(entry_id, _("Taken out of the plan."))

@@ -140,7 +140,7 @@ def create_share(
             raise
         return _replayed(existing, phone), False
     if kind == "song":
-        from storytime.songbook import file_song
+        from storytime.songbook.service import file_song
 
         file_song(share)
     record(
@@ -192,7 +192,7 @@ def edit_own_share(
     elif not was_visible:
         share.on_screen, share.held = True, False
     if share.kind == "song":
-        from storytime.songbook import file_song
+        from storytime.songbook.service import file_song
 
         file_song(share)
     record(
