@@ -80,16 +80,20 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register one blueprint per feature."""
-    from storytime.admin import bp as admin_bp
-    from storytime.api import bp as api_bp
-    from storytime.auth import bp as auth_bp
+    """Register one blueprint per feature, each defined in its routes module."""
+    # The api and review blueprints gather routes from several modules: importing one
+    # adds its routes (the F401 lines).
+    from storytime.admin.routes import bp as admin_bp
+    from storytime.api import live, openapi, review, shares, storytimes  # noqa: F401
+    from storytime.api.routes import bp as api_bp
+    from storytime.auth.routes import bp as auth_bp
     from storytime.live.routes import bp as live_bp
-    from storytime.main import bp as main_bp
-    from storytime.review import bp as review_bp
-    from storytime.review import public_bp as recap_bp
-    from storytime.share import bp as share_bp
-    from storytime.storytimes import bp as storytimes_bp
+    from storytime.main.routes import bp as main_bp
+    from storytime.review import insights_routes, songbook_routes  # noqa: F401
+    from storytime.review.public import public_bp as recap_bp
+    from storytime.review.routes import bp as review_bp
+    from storytime.share.routes import bp as share_bp
+    from storytime.storytimes.routes import bp as storytimes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

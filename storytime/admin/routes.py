@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime import settings
-from storytime.admin import bp
 from storytime.admin.forms import BranchForm, RoleForm, SettingsForm, StaffForm
 from storytime.admin.service import (
     StaffError,
@@ -21,6 +20,8 @@ from storytime.auth.forms import ResetPasswordForm
 from storytime.auth.roles import admin_required
 from storytime.extensions import db
 from storytime.models import Branch, User
+
+bp = Blueprint("admin", __name__)
 
 
 @bp.route("/branches", methods=["GET", "POST"])

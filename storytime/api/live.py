@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
-from storytime.api import bp
+from storytime.api.routes import bp
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.live.access import reader_audience, require_runner

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, jsonify
 
-from storytime.api import bp
+from storytime.api.routes import bp
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
 

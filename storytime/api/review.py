@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from storytime.api import bp
+from storytime.api.routes import bp
 from storytime.auth.roles import staff_required
 from storytime.errors import ApiError
 from storytime.extensions import db

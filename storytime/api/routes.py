@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from storytime.api import bp
 from storytime.auth.roles import staff_required
+
+bp = Blueprint("api", __name__)
 
 
 @bp.route("/me")

@@ -11,7 +11,7 @@ from flask import current_app, jsonify
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from storytime.api import bp
+from storytime.api.routes import bp
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import Share, Storytime

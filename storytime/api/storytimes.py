@@ -10,7 +10,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from storytime.api import bp
+from storytime.api.routes import bp
 from storytime.auth.roles import require_run, staff_required
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db

@@ -5,13 +5,12 @@ from __future__ import annotations
 import secrets
 from functools import cache
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from werkzeug.security import check_password_hash
 
-from storytime.auth import bp
 from storytime.auth.forms import ChangePasswordForm, LoginForm, SetupForm, TokenForm
 from storytime.auth.roles import staff_required
 from storytime.auth.sessions import (
@@ -28,6 +27,8 @@ from storytime.auth.tokens import create_token, revoke_token
 from storytime.extensions import db, limiter
 from storytime.models import ApiToken, User, now_utc
 from storytime.redirects import safe_path
+
+bp = Blueprint("auth", __name__)
 
 
 def _login_email_key() -> str:

@@ -1,5 +1,1 @@
 """The live room's views: the dashboard, the display and the streams that read the event log."""
-
-from flask import Blueprint
-
-bp = Blueprint("live", __name__)

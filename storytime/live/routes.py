@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from babel.lists import format_list
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
-from storytime.live import bp
 from storytime.live.access import require_runner
 from storytime.live.feed import (
     counts,
@@ -32,6 +31,8 @@ from storytime.storytimes.service import (
     set_quiet,
     set_state,
 )
+
+bp = Blueprint("live", __name__)
 
 DISPLAY_SHARES = 50  # the display keeps at most this many shares, on the page and in memory
 WELCOME_NAMES = 6

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from storytime.extensions import db
-from storytime.main import bp
 from storytime.redirects import safe_path
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

@@ -11,9 +11,9 @@ from storytime.database import begin_write, erases_text
 from storytime.events.log import record
 from storytime.extensions import db
 from storytime.models import FollowUp, Share
-from storytime.review import bp, charts, queries
+from storytime.review import charts, queries
 from storytime.review.forms import FollowUpForm, NoteForm
-from storytime.review.routes import filter_context
+from storytime.review.routes import bp, filter_context
 
 FOLLOW_UP_KINDS = ("idea", "question")
 

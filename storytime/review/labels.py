@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from storytime.review import public_bp
 from storytime.storytimes.defaults import AUDIENCE_LABELS
 
 KIND_LABELS = {
@@ -16,13 +15,11 @@ KIND_LABELS = {
 }
 
 
-@public_bp.app_template_global("kind_label")
 def kind_label(kind: str) -> str:
     """Return the word people see for a kind of share."""
     return str(KIND_LABELS.get(kind, kind))
 
 
-@public_bp.app_template_global("audience_label")
 def audience_label(audience: str) -> str:
     """Return the word people see for an audience."""
     return str(AUDIENCE_LABELS.get(audience, audience))

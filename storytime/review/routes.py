@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, Share, Storytime
-from storytime.review import bp, exports, queries
+from storytime.review import exports, queries
 from storytime.review.forms import HeadcountForm, IncludeForm, RecapForm
 from storytime.review.recap import build_recap, candidates, in_recap, save_recap, set_included
 from storytime.songbook import queries as songbook_queries
+
+bp = Blueprint("review", __name__)
 
 
 def reviewable(storytime_id: int) -> Storytime:

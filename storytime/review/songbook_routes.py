@@ -10,8 +10,9 @@ from flask_login import current_user
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
 from storytime.models import PlannedSong, SongbookEntry, Storytime
-from storytime.review import bp, queries
+from storytime.review import queries
 from storytime.review.forms import MergeForm, PlanForm, RenameForm, SplitForm
+from storytime.review.routes import bp
 from storytime.songbook import queries as songbook_queries
 from storytime.songbook import service
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -10,7 +10,6 @@ from flask_wtf.csrf import CSRFError
 from storytime.extensions import db
 from storytime.models import Share, Storytime
 from storytime.ratelimits import code_lookup_limit, share_limits
-from storytime.share import bp
 from storytime.share.forms import LIBRARIAN, SCREEN, DeleteShareForm, EditShareForm, ShareForm
 from storytime.share.kinds import (
     DEFAULT_QUESTIONS,
@@ -22,6 +21,7 @@ from storytime.share.phone import current_phone, set_phone_cookie
 from storytime.share.service import ShareError, create_share, delete_own_share, edit_own_share
 from storytime.storytimes.service import find_by_code
 
+bp = Blueprint("share", __name__)
 bp.after_app_request(set_phone_cookie)
 
 

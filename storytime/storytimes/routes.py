@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -20,7 +21,7 @@ from storytime.auth.roles import require_run, staff_required
 from storytime.extensions import db
 from storytime.models import STATES, Branch, Share, Storytime
 from storytime.share.kinds import kind_label
-from storytime.storytimes import bp, links, qr
+from storytime.storytimes import links, qr
 from storytime.storytimes.defaults import audience_label, default_prompts
 from storytime.storytimes.forms import ConfirmForm, StateForm, StorytimeForm
 from storytime.storytimes.service import (
@@ -34,6 +35,8 @@ from storytime.storytimes.service import (
     update_storytime,
     visible_to,
 )
+
+bp = Blueprint("storytimes", __name__)
 
 PER_PAGE = 25
 # The four languages of the printed cards; each line is shown with its own lang and dir.
