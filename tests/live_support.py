@@ -1,39 +1,15 @@
-"""Helpers for the live-room tests: storytimes, shares, and reading SSE text."""
+"""Helpers for the live-room tests: sharing as a caregiver, reading a share, reading SSE text."""
 
 from __future__ import annotations
 
 import json
 import secrets
-from datetime import timedelta
 
 from flask import Flask
 
-from storytime.admin.service import create_branch, find_branch
 from storytime.extensions import db
-from storytime.models import KINDS, Prompt, Share, Storytime, now_utc
+from storytime.models import Share, Storytime
 from storytime.share.service import create_share, phone_hash
-from storytime.storytimes.service import new_code, new_display_token
-
-
-def make_storytime(
-    app: Flask, branch: str = "central", *, state: str = "open", moderation: str = "instant"
-) -> tuple[int, str]:
-    """Create a storytime open for every kind; return its id and display token."""
-    with app.app_context():
-        found = find_branch(branch) or create_branch(branch.title(), branch)
-        storytime = Storytime(
-            branch_id=found.id,
-            title="Baby rhymes",
-            starts_at=now_utc() - timedelta(minutes=5),
-            code=new_code(),
-            display_token=new_display_token(),
-            state=state,
-            moderation=moderation,
-        )
-        storytime.prompts = [Prompt(kind=kind, position=i) for i, kind in enumerate(KINDS)]
-        db.session.add(storytime)
-        db.session.commit()
-        return storytime.id, storytime.display_token
 
 
 def post_share(

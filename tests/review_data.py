@@ -1,51 +1,16 @@
-"""Helpers for the review tests: storytimes and shares made through the models and services."""
+"""Helpers for the review tests: shares made through the share service, then flagged."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 
 from flask import Flask
 
-from storytime.admin.service import create_branch, find_branch
 from storytime.extensions import db
-from storytime.models import KINDS, Prompt, Share, Storytime
+from storytime.models import Share, Storytime
 from storytime.share.service import create_share, phone_hash
-from storytime.storytimes.service import new_code, new_display_token
 
 _client_ids = itertools.count(1)
-
-
-def make_storytime(
-    app: Flask,
-    branch: str = "central",
-    *,
-    title: str = "Baby Rhyme Time",
-    starts_at: datetime | None = None,
-    audience: str = "babies",
-    theme: str = "",
-    state: str = "open",
-) -> int:
-    """Create a storytime open for every kind of share; return its id."""
-    with app.app_context():
-        found = find_branch(branch) or create_branch(branch.title(), branch)
-        st = Storytime(
-            branch_id=found.id,
-            title=title,
-            starts_at=starts_at or datetime(2025, 3, 4, 10, 30, tzinfo=UTC),
-            audience=audience,
-            theme=theme,
-            state="open",
-            code=new_code(),
-            display_token=new_display_token(),
-            prompts=[Prompt(kind=kind, position=i) for i, kind in enumerate(KINDS)],
-        )
-        db.session.add(st)
-        db.session.commit()
-        if state != "open":
-            st.state = state
-            db.session.commit()
-        return st.id
 
 
 def add_share(

@@ -7,13 +7,13 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from factories import PASSWORD
 from werkzeug.routing import AnyConverter, BaseConverter, Rule, UUIDConverter
 from werkzeug.routing.converters import NumberConverter
 
 from storytime.extensions import db
 from storytime.models import Branch, User
 
-PASSWORD = "correct horse battery"
 ADMIN_PAGES = ["/admin/staff", "/admin/branches", "/admin/settings"]
 
 

@@ -6,8 +6,8 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from factories import PASSWORD
 
-PASSWORD = "correct horse battery"
 LOGIN_FAILED = "That email and password do not match an account."
 SETUP_LINK = re.compile(r"(https?://\S+/setup/\S+)")
 

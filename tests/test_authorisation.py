@@ -9,15 +9,8 @@ body), a refused one gets the refusal, and the world is re-seeded after any succ
 from __future__ import annotations
 
 import pytest
-from trust_world import (
-    TEST_DATABASE_URL,
-    build_url,
-    close_app,
-    empty_postgres,
-    make_app,
-    seed,
-    sign_in,
-)
+from factories import TEST_DATABASE_URL, close_app, empty_postgres, make_app
+from seeded_world import build_url, seed, sign_in
 
 from storytime.extensions import db
 

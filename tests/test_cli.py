@@ -6,11 +6,11 @@ import os
 import re
 
 import pytest
+from factories import PASSWORD
 
 from storytime.extensions import db
 from storytime.models import ApiToken
 
-PASSWORD = "correct horse battery"
 SETUP_LINK = re.compile(r"https?://\S+/setup/\S+")
 
 

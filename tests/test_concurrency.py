@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
-from trust_server import HttpPhone
+from real_server import HttpPhone
 
 pytestmark = pytest.mark.slow
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from factories import PASSWORD
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from storytime import create_app
 from storytime.extensions import db
 from storytime.models import User
-
-PASSWORD = "correct horse battery"
 
 STRING_SETTINGS = {
     "DATABASE_URL": "sqlite:///{instance}/layer-{layer}.sqlite",

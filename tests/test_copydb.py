@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from factories import make_storytime
 from services import missing
 from sqlalchemy import create_engine, func, select
 
 from storytime.copydb import normalise_url, row_counts
 from storytime.extensions import db
-from tests.share_helpers import make_storytime
 
 pytestmark = pytest.mark.postgres
 
@@ -48,8 +48,8 @@ def target_url() -> Iterator[str]:
 def filled(app, client, staff) -> dict[str, int]:
     """Give the SQLite install staff, storytimes, shares and events; return its row counts."""
     staff.signed_in(client, "librarian", "central")
-    code = make_storytime(app, 1)
-    make_storytime(app, 1, state="closed", title="Last week")
+    code = make_storytime(app).code
+    make_storytime(app, state="closed", title="Last week")
     for number in range(5):
         response = client.post(
             f"/api/v1/storytimes/{code}/shares",

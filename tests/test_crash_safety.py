@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
-from trust_server import HttpPhone, Server
+from real_server import HttpPhone, Server
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from share_helpers import make_storytime
+from factories import make_storytime
 
-from storytime.admin.service import create_branch, find_branch
 from storytime.extensions import db
 from storytime.models import FollowUp, Share, Storytime, now_utc
 
@@ -39,10 +38,7 @@ def app_config(app_config):
 
 @pytest.fixture
 def code(app) -> str:
-    with app.app_context():
-        branch = find_branch("central") or create_branch("Central", "central")
-        branch_id = branch.id
-    return make_storytime(app, branch_id)
+    return make_storytime(app).code
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from storytime.auth.roles import staff_required
 from storytime.errors import ApiError
 from storytime.extensions import limiter
 
-PASSWORD = "correct horse battery"
 TOO_BIG = "x" * (64 * 1024 + 1)
 
 

@@ -7,7 +7,8 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from review_data import add_share, make_storytime
+from factories import make_storytime
+from review_data import add_share
 
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
@@ -30,7 +31,7 @@ def _parse_csv(response):
 
 @pytest.fixture
 def storytime(app):
-    st = make_storytime(app, title="Toddler Tales", theme="Weather")
+    st = make_storytime(app, title="Toddler Tales", theme="Weather").id
     add_share(app, st, "tip", 'Line one\nline two, with a comma and "quotes"', name="Amira")
     for text in FORMULAS:
         add_share(app, st, "idea", text)
@@ -92,9 +93,9 @@ def test_storytime_json_matches_the_database(app, client, staff, storytime):
 
 def test_range_exports_filter_by_branch_and_dates(app, client, staff):
     staff.signed_in(client, "coordinator", branch=None)
-    march = make_storytime(app, "central", starts_at=datetime(2025, 3, 4, 10, tzinfo=UTC))
-    april = make_storytime(app, "central", starts_at=datetime(2025, 4, 8, 10, tzinfo=UTC))
-    river = make_storytime(app, "riverside", starts_at=datetime(2025, 3, 5, 10, tzinfo=UTC))
+    march = make_storytime(app, "central", starts_at=datetime(2025, 3, 4, 10, tzinfo=UTC)).id
+    april = make_storytime(app, "central", starts_at=datetime(2025, 4, 8, 10, tzinfo=UTC)).id
+    river = make_storytime(app, "riverside", starts_at=datetime(2025, 3, 5, 10, tzinfo=UTC)).id
     for st, text in ((march, "march tip"), (april, "april tip"), (river, "river tip")):
         add_share(app, st, "tip", text)
 
@@ -131,8 +132,8 @@ def test_bad_range_filters_get_a_422_json_error(app, client, staff, query, ext):
 
 def test_bearer_tokens_export_and_librarians_are_kept_to_their_branch(app, client, staff):
     staff.user("librarian", "lib@central.example.org", "central")
-    mine = make_storytime(app, "central")
-    theirs = make_storytime(app, "riverside")
+    mine = make_storytime(app, "central").id
+    theirs = make_storytime(app, "riverside").id
     add_share(app, mine, "tip", "ours")
     add_share(app, theirs, "tip", "theirs")
     headers = {"Authorization": f"Bearer {_token(app, 'lib@central.example.org')}"}

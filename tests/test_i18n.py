@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from factories import make_storytime
+from share_helpers import share_count
 
 from storytime import create_app
 from storytime.extensions import db
-from tests.share_helpers import make_storytime, share_count
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "storytime" / "translations"
@@ -28,8 +30,8 @@ CAREGIVER_SOURCES = (
 
 
 @pytest.fixture
-def code(app, staff) -> str:
-    return make_storytime(app, staff.branch())
+def code(app) -> str:
+    return make_storytime(app, theme="Transportation").code
 
 
 def page(client, path: str, language: str) -> str:
@@ -146,15 +148,14 @@ def test_form_errors_are_in_the_caregivers_language(app, client, code, language,
         ("scheduled", "ar", "جلسة الحكايات هذه لم تبدأ بعد."),
     ],
 )
-def test_closed_and_not_yet_open_pages_are_translated(
-    app, client, staff, state, language, expected
-):
-    code = make_storytime(app, staff.branch(), state=state)
+def test_closed_and_not_yet_open_pages_are_translated(app, client, state, language, expected):
+    code = make_storytime(app, state=state).code
     assert expected in page(client, f"/j/{code}", language)
 
 
-def test_the_not_open_page_writes_the_date_in_the_readers_language(app, client, staff):
-    code = make_storytime(app, staff.branch(), state="scheduled")
+def test_the_not_open_page_writes_the_date_in_the_readers_language(app, client):
+    starts_at = datetime(2030, 5, 6, 10, 30, tzinfo=UTC)
+    code = make_storytime(app, state="scheduled", starts_at=starts_at).code
     html = page(client, f"/j/{code}", "fr")
     assert "lundi 6 mai 2030" in html
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from share_helpers import make_storytime
+from factories import make_storytime
 
-from storytime.admin.service import create_branch
 from storytime.database import upgrade_database
 
 VALID = {
@@ -126,9 +125,7 @@ def test_event_ids_in_the_live_feed_never_repeat_after_a_storytime_is_deleted(ap
 
 def test_a_database_built_by_the_migrations_never_reuses_ids_either(empty_app):
     upgrade_database(empty_app)  # as `storytime` builds it, not create_all()
-    with empty_app.app_context():
-        branch = create_branch("Central", "central").id
-    code = make_storytime(empty_app, branch)
+    code = make_storytime(empty_app).code
     phone = empty_app.test_client()
     newest = share(phone, code)
     assert phone.delete(f"/api/v1/storytimes/{code}/shares/{newest}").status_code == 204

@@ -12,7 +12,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from trust_world import Phone, seed, sign_in
+from seeded_world import Phone, seed, sign_in
 
 RLO, PDF = "\u202e", "\u202c"
 # Elements whose text is not laid out in the page's lines.

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import make_storytime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from live_support import make_storytime, post_share
+from live_support import post_share
 
 from storytime.extensions import db
 from storytime.models import Share, Storytime
@@ -31,7 +32,8 @@ DISPLAY_KEYS = {"id", "kind", "text", "name", "pinned", "created_at"}
     ],
 )
 def test_who_may_read_the_feed(app, client, staff, who, status):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     url = f"/api/v1/storytimes/{storytime_id}/events"
     if who == "wrong_token":
         url += "?token=not-the-token"
@@ -53,7 +55,7 @@ def test_feed_is_404_for_an_unknown_storytime(client, staff):
 
 
 def test_staff_feed_has_every_share_and_the_room_state(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     tip = post_share(app, storytime_id, "tip", "Sing it twice", name="Ana")
     private = post_share(app, storytime_id, "question", "Private?", allow_screen=False, phone="p2")
@@ -76,7 +78,8 @@ def test_staff_feed_has_every_share_and_the_room_state(app, client, staff):
 
 
 def test_display_feed_shows_and_hides_by_current_state(app, client, staff):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     staff.signed_in(client)
     tip = post_share(app, storytime_id, "tip", "Bubbles")
     url = f"/api/v1/storytimes/{storytime_id}/events?token={token}"
@@ -96,7 +99,7 @@ def test_display_feed_shows_and_hides_by_current_state(app, client, staff):
 
 @pytest.mark.parametrize("bad", ["-3", "x", "1e3", " 1 2"])
 def test_bad_after_is_refused(app, client, staff, bad):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     response = client.get(f"/api/v1/storytimes/{storytime_id}/events", query_string={"after": bad})
     assert response.status_code == 422
@@ -129,7 +132,8 @@ ACTION = st.one_of(
 )
 @given(moderation=st.sampled_from(["instant", "review"]), actions=st.lists(ACTION, max_size=12))
 def test_display_never_sees_staff_only_or_hidden_shares(app, moderation, actions):
-    storytime_id, token = make_storytime(app, moderation=moderation)
+    storytime = make_storytime(app, moderation=moderation)
+    storytime_id, token = storytime.id, storytime.display_token
     secrets_written = []
     share_ids: list[int] = []
     for n, action in enumerate(actions):
@@ -191,7 +195,7 @@ def test_display_never_sees_staff_only_or_hidden_shares(app, moderation, actions
 
 
 def test_dashboard_shows_shares_newest_first_with_staff_only_marked(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     post_share(app, storytime_id, "song", "Twinkle twinkle")
     post_share(app, storytime_id, "question", "Quiet <b>question</b>", allow_screen=False)
     post_share(app, storytime_id, "song", "Old MacDonald", name="Leo")
@@ -215,7 +219,7 @@ def test_dashboard_shows_shares_newest_first_with_staff_only_marked(app, client,
     [("anonymous", 302), ("librarian_other_branch", 403), ("librarian", 200), ("admin", 200)],
 )
 def test_who_may_open_the_dashboard(app, client, staff, who, status):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     if who == "librarian_other_branch":
         staff.signed_in(client, "librarian", "eastside")
     elif who != "anonymous":
@@ -228,7 +232,8 @@ def test_who_may_open_the_dashboard(app, client, staff, who, status):
 
 
 def test_display_page_needs_no_login_and_shows_only_on_screen_shares(app, client):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     post_share(app, storytime_id, "hello", "Hi all", name="Maya")
     post_share(app, storytime_id, "hello", "Hello from Leo's family", name="Leo")
     post_share(app, storytime_id, "tip", "Bring a blanket")
@@ -249,7 +254,8 @@ def test_display_page_needs_no_login_and_shows_only_on_screen_shares(app, client
 
 
 def test_display_page_for_a_quiet_room_is_marked_quiet(app, client, staff):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     staff.signed_in(client)
     client.patch(f"/api/v1/storytimes/{storytime_id}", json={"quiet": True})
     page = app.test_client().get(f"/display/{token}").get_data(as_text=True)
@@ -257,7 +263,8 @@ def test_display_page_for_a_quiet_room_is_marked_quiet(app, client, staff):
 
 
 def test_old_display_link_stops_after_rotation(app, client, staff):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     staff.signed_in(client)
     new_url = client.post(f"/api/v1/storytimes/{storytime_id}/display-token").get_json()[
         "display_url"
@@ -268,7 +275,8 @@ def test_old_display_link_stops_after_rotation(app, client, staff):
 
 
 def test_display_pins_one_share_large(app, client, staff):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     staff.signed_in(client)
     pinned = post_share(app, storytime_id, "idea", "Puppet show next week")
     client.patch(f"/api/v1/shares/{pinned}", json={"pinned": True})

@@ -9,13 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from factories import PASSWORD
 from flask import Flask
 from sqlalchemy import inspect
 
 from storytime import create_app
 from storytime.extensions import db
 
-PASSWORD = "correct horse battery"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "storytime" / "migrations"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from live_support import make_storytime, post_share, share_state
-from trust_world import Phone, seed, sign_in
+from factories import make_storytime
+from live_support import post_share, share_state
+from seeded_world import Phone, seed, sign_in
 
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
@@ -30,7 +31,8 @@ def call(client, method, share_id, body=None, **kwargs):
 @pytest.fixture
 def room(app):
     """An open storytime at Central with one on-screen tip; return (storytime id, share id, token)."""
-    storytime_id, token = make_storytime(app, "central")
+    storytime = make_storytime(app, "central")
+    storytime_id, token = storytime.id, storytime.display_token
     share_id = post_share(app, storytime_id, "tip", "Bubbles calm my baby")
     return storytime_id, share_id, token
 
@@ -127,7 +129,7 @@ def test_bad_moderation_bodies_get_422_and_change_nothing(app, client, staff, ro
 
 
 def test_show_hide_pin_answer_star_and_delete(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     tip = post_share(app, storytime_id, "tip", "Sing slowly")
     other = post_share(app, storytime_id, "tip", "Clap along")
@@ -157,7 +159,7 @@ def test_show_hide_pin_answer_star_and_delete(app, client, staff):
 
 
 def test_a_staff_only_share_never_goes_on_screen(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     private = post_share(app, storytime_id, "question", "Private", allow_screen=False)
     for change in ({"on_screen": True}, {"pinned": True}):
@@ -168,7 +170,7 @@ def test_a_staff_only_share_never_goes_on_screen(app, client, staff):
 
 
 def test_a_held_share_is_released_by_showing_it(app, client, staff):
-    storytime_id, _token = make_storytime(app, moderation="review")
+    storytime_id = make_storytime(app, moderation="review").id
     staff.signed_in(client)
     held = post_share(app, storytime_id, "tip", "Waiting for a look")
     assert share_state(app, held).held and not share_state(app, held).on_screen
@@ -177,7 +179,7 @@ def test_a_held_share_is_released_by_showing_it(app, client, staff):
 
 
 def test_two_dashboards_stay_in_step_through_the_event_log(app, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     share_id = post_share(app, storytime_id, "song", "Row your boat")
     laptop, phone = app.test_client(), app.test_client()
     staff.signed_in(laptop)
@@ -260,7 +262,9 @@ def test_form_actions_need_the_right_branch_and_csrf(app, client, staff, room):
 def test_room_controls_without_javascript(app, client, staff, action, check):
     from storytime.models import Storytime
 
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+
+    storytime_id, token = storytime.id, storytime.display_token
     staff.signed_in(client)
     response = client.post(f"/storytimes/{storytime_id}/live/control", data={"action": action})
     assert response.status_code == 302
@@ -277,7 +281,8 @@ def test_room_controls_without_javascript(app, client, staff, action, check):
     [("anonymous", 401), ("display_token", 403), ("librarian_other_branch", 403), ("admin", 200)],
 )
 def test_who_may_rotate_the_display_link(app, client, staff, who, status):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     headers = {}
     if who == "display_token":
         headers = {"X-Display-Token": token}

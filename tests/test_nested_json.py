@@ -11,7 +11,7 @@ import logging
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trust_world import page_csrf, seed, table_snapshot
+from seeded_world import page_csrf, seed, table_snapshot
 
 from storytime.security import MAX_JSON_DEPTH
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from seeded_world import build_url, page_csrf, seed, sign_in
 from test_authorisation import TABLE
-from trust_world import build_url, page_csrf, seed, sign_in
 
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+\?v=[^"]+)"')
 

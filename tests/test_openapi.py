@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from trust_world import seed
+from seeded_world import seed
 
 API = "/api/v1"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

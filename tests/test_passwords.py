@@ -15,13 +15,13 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-import trust_world
+import seeded_world
+from factories import PASSWORD, close_app, make_app, make_user
 from flask.testing import FlaskClient
 
 from storytime.extensions import db
 from storytime.models import StaffSession, User
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "tulips under the maple"
 LEE = "lee@library.example.org"
 SETUP_LINK = re.compile(r"https?://\S+(/setup/\S+)")
@@ -101,11 +101,8 @@ def is_signed_in(client: FlaskClient) -> bool:
 
 
 @pytest.fixture
-def lee(staff, central) -> int:
-    with staff.app.app_context():
-        from storytime.admin.service import create_user
-
-        return create_user(LEE, "librarian", PASSWORD, "central", "Lee Librarian").id
+def lee(app, central) -> int:
+    return make_user(app, LEE, "librarian", "central", display_name="Lee Librarian")
 
 
 @pytest.fixture
@@ -425,12 +422,12 @@ def test_deactivate_user_ends_sessions_and_keeps_one_admin(app, runner, staff, l
 
 
 def test_guessing_the_current_password_is_slowed_down(app_config):
-    limited = trust_world.make_app({**app_config, "RATELIMIT_ENABLED": True})
+    limited = make_app({**app_config, "RATELIMIT_ENABLED": True})
     try:
-        world = trust_world.seed(limited)
+        world = seeded_world.seed(limited)
         client = limited.test_client()
-        trust_world.sign_in(client, world.users["librarian"])
+        seeded_world.sign_in(client, world.users["librarian"])
         guesses = [change(client, f"guess number {i}", NEW_PASSWORD) for i in range(6)]
         assert [r.status_code for r in guesses] == [400] * 5 + [429]
     finally:
-        trust_world.close_app(limited)
+        close_app(limited)

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import brotli
 import pytest
+from factories import make_storytime
 from flask import Flask
-
-from tests.share_helpers import make_storytime
 
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+\?v=[^"]+)"')
 IMMUTABLE = {"public", "max-age=31536000", "immutable"}
@@ -102,8 +101,8 @@ def test_pages_travel_compressed(client):
     assert b"csrf-token" in gzip.decompress(response.get_data())
 
 
-def test_the_join_page_travels_compressed(app, client, staff):
-    code = make_storytime(app, staff.branch(slug="central"))
+def test_the_join_page_travels_compressed(app, client):
+    code = make_storytime(app).code
     response = client.get(f"/j/{code}", headers={"Accept-Encoding": "br"})
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "br"
@@ -131,16 +130,9 @@ def app_config(app_config: dict) -> dict:
 
 @pytest.mark.parametrize("reader", ["staff", "display"])
 def test_live_streams_are_never_compressed(app, client, staff, reader):
-    from storytime.extensions import db
-    from storytime.models import Storytime
-
     staff.signed_in(client, "librarian", "central")
-    code = make_storytime(app, 1)
-    with app.app_context():
-        storytime = db.session.execute(
-            db.select(Storytime).where(Storytime.code == code)
-        ).scalar_one()
-        storytime_id, token = storytime.id, storytime.display_token
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     url = f"/api/v1/storytimes/{storytime_id}/stream"
     if reader == "display":
         url += f"?token={token}"

@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trust_world import page_csrf, seed, sign_in
+from seeded_world import page_csrf, seed, sign_in
 
 from storytime.extensions import db
 from storytime.models import Branch, Share, Storytime, User

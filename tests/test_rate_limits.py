@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from factories import close_app, make_app
+from seeded_world import SHARE, Phone, page_csrf, seed
 from services import redis_missing
-from trust_world import SHARE, Phone, close_app, make_app, page_csrf, seed
 
 
 def limited_app(app_config, **limits):

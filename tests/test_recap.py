@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import make_storytime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
-from review_data import add_share, make_storytime, set_state
+from review_data import add_share, set_state
 
 from storytime.extensions import db
 from storytime.models import Share, Storytime
@@ -17,7 +18,7 @@ from storytime.models import Share, Storytime
 @pytest.fixture
 def ended(app):
     """A storytime with every sort of share, then closed; return (id, code)."""
-    st = make_storytime(app, title="Baby Rhyme Time")
+    st = make_storytime(app, title="Baby Rhyme Time").id
     add_share(app, st, "tip", "Sing in the car", name="Amira", starred=True, on_screen=False)
     add_share(app, st, "song", "Frère Jacques 🎵", on_screen=True)
     add_share(app, st, "question", "Bilingual books?", note="Shelf by the window!", starred=True)
@@ -61,7 +62,7 @@ def test_an_unpublished_recap_is_not_public(app, client, ended):
 
 
 def test_a_recap_of_a_storytime_still_running_is_not_public(app, client):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     add_share(app, st, "tip", "Starred while open", starred=True)
     _publish(app, st)
     with app.app_context():

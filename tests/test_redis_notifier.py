@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from live_support import make_storytime
+from factories import close_app, make_storytime, make_user
 from server_process import free_port, stop, wait_until_healthy
 from services import missing
 
@@ -139,24 +139,13 @@ def test_a_share_posted_to_one_server_reaches_a_stream_held_by_another(server_en
         }
     )
     try:
-        storytime_id, token = make_storytime(app, "central")
+        storytime = make_storytime(app, "central")
+        user_id = make_user(app, "librarian@central.example.org", "librarian", "central")
         with app.app_context():
-            from storytime.admin.service import create_user
-
-            user = create_user(
-                "librarian@central.example.org",
-                "librarian",
-                "paper lanterns at dusk",
-                branch_slug="central",
-            )
-            secret = create_token(db.session.get(User, user.id), "two-process test")
-            from storytime.models import Storytime
-
-            code = db.session.get(Storytime, storytime_id).code
+            secret = create_token(db.session.get(User, user_id), "two-process test")
     finally:
-        app.extensions["storytime_notifier"].close()
-        with app.app_context():
-            db.engine.dispose()
+        close_app(app)
+    storytime_id, code, token = storytime.id, storytime.code, storytime.display_token
 
     # Server B: the production command (gunicorn, gthread), one worker, never migrating.
     env_b = {**server_env, "STORYTIME_AUTO_MIGRATE": "false"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from review_data import add_share, make_storytime
+from factories import make_storytime
+from review_data import add_share
 from sqlalchemy import event
 
 from storytime.extensions import db
@@ -38,7 +39,7 @@ POSTS = [
 
 @pytest.fixture
 def central(app):
-    st = make_storytime(app, "central")
+    st = make_storytime(app, "central").id
     share = add_share(app, st, "idea", "A Saturday session please")
     return st, share
 
@@ -140,7 +141,7 @@ def test_bad_filters_are_explained(client, staff, query):
 
 
 def test_the_list_counts_shares_by_kind(app, client, staff):
-    st = make_storytime(app, title="Counted")
+    st = make_storytime(app, title="Counted").id
     for kind, n in (("hello", 3), ("song", 2), ("question", 1)):
         for i in range(n):
             add_share(app, st, kind, f"{kind} {i}")
@@ -170,11 +171,11 @@ def _count_queries(app, client, path):
 def test_the_list_runs_the_same_few_queries_however_many_storytimes(app, client, staff):
     staff.signed_in(client)
     base = datetime(2025, 1, 6, 10, tzinfo=UTC)
-    st = make_storytime(app, starts_at=base)
+    st = make_storytime(app, starts_at=base).id
     add_share(app, st, "hello", "hi")
     few = _count_queries(app, client, "/review/")
     for i in range(1, 25):
-        add_share(app, make_storytime(app, starts_at=base + timedelta(days=i)), "tip", "x")
+        add_share(app, make_storytime(app, starts_at=base + timedelta(days=i)).id, "tip", "x")
     assert _count_queries(app, client, "/review/") == few
 
 
@@ -191,7 +192,7 @@ def test_the_list_is_paginated(app, client, staff):
 
 
 def test_search_finds_words_in_any_share_and_escapes_wildcards(app, client, staff):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     add_share(app, st, "tip", "We read 100% of the time")
     add_share(app, st, "tip", "We read 1000 books")
     add_share(app, st, "question", "Is snake_case a book?")
@@ -210,7 +211,7 @@ def test_search_finds_words_in_any_share_and_escapes_wildcards(app, client, staf
 
 
 def test_one_storytime_shows_every_share_its_state_and_phones(app, client, staff):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     add_share(app, st, "hello", "Hi from Mei", name="Mei", phone="a", on_screen=True, pinned=True)
     add_share(app, st, "question", "Private worry", allow_screen=False, phone="b")
     add_share(app, st, "song", "Twinkle twinkle", phone="b", starred=True)
@@ -223,7 +224,7 @@ def test_one_storytime_shows_every_share_its_state_and_phones(app, client, staff
 
 
 def test_the_headcount_is_saved_in_three_numbers(app, client, staff):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     staff.signed_in(client)
     page = client.get(f"/review/storytimes/{st}").get_data(as_text=True)
     assert 'inputmode="numeric"' in page and "review-headcount.js" in page
@@ -245,7 +246,7 @@ def test_the_headcount_is_saved_in_three_numbers(app, client, staff):
     [{"adults": "-1"}, {"children": "lots"}, {"babies": "5000"}, {"adults": "2.5"}],
 )
 def test_a_bad_headcount_changes_nothing(app, client, staff, data):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     staff.signed_in(client)
     client.post(
         f"/review/storytimes/{st}/headcount", data={"adults": "3", "children": "2", "babies": "1"}
@@ -262,7 +263,7 @@ def test_a_bad_headcount_changes_nothing(app, client, staff, data):
 
 
 def test_questions_get_a_follow_up_note_and_the_open_filter(app, client, staff):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     q1 = add_share(app, st, "question", "Books in Arabic?", allow_screen=False)
     add_share(app, st, "question", "Puppets to borrow?")
     staff.signed_in(client)
@@ -280,15 +281,15 @@ def test_questions_get_a_follow_up_note_and_the_open_filter(app, client, staff):
 
 
 def test_a_librarian_cannot_note_another_branchs_question(app, client, staff):
-    st = make_storytime(app, "central")
+    st = make_storytime(app, "central").id
     q = add_share(app, st, "question", "Books?")
     staff.signed_in(client, "librarian", "riverside")
     assert client.post(f"/review/shares/{q}/note", data={"note": "x"}).status_code == 403
 
 
 def test_tips_are_searchable_by_theme_and_words(app, client, staff):
-    farm = make_storytime(app, theme="On the farm")
-    sea = make_storytime(app, theme="Under the sea")
+    farm = make_storytime(app, theme="On the farm").id
+    sea = make_storytime(app, theme="Under the sea").id
     add_share(app, farm, "tip", "Moo like a cow at bath time")
     add_share(app, sea, "tip", "Blow bubbles together")
     staff.signed_in(client)
@@ -300,8 +301,8 @@ def test_tips_are_searchable_by_theme_and_words(app, client, staff):
 
 def test_ideas_are_counted_by_branch_and_month(app, client, staff):
     march = datetime(2025, 3, 4, 10, tzinfo=UTC)
-    a = make_storytime(app, "central", starts_at=march)
-    b = make_storytime(app, "riverside", starts_at=march + timedelta(days=31))
+    a = make_storytime(app, "central", starts_at=march).id
+    b = make_storytime(app, "riverside", starts_at=march + timedelta(days=31)).id
     add_share(app, a, "idea", "Saturday sessions")
     add_share(app, a, "idea", "More Somali books")
     add_share(app, b, "idea", "Stroller parking")
@@ -313,7 +314,7 @@ def test_ideas_are_counted_by_branch_and_month(app, client, staff):
 
 
 def test_only_coordinators_post_you_asked_we_did(app, client, staff):
-    st = make_storytime(app, "central")
+    st = make_storytime(app, "central").id
     idea = add_share(app, st, "idea", "Saturday sessions")
     hello = add_share(app, st, "hello", "Hi")
     staff.signed_in(client, "librarian", "central")
@@ -335,7 +336,7 @@ def test_only_coordinators_post_you_asked_we_did(app, client, staff):
 
 
 def test_charts_are_svg_with_title_desc_and_a_table(app, client, staff):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     add_share(app, st, "song", "<script>alert(1)</script> song")
     add_share(app, st, "tip", "tip")
     staff.signed_in(client)
@@ -348,7 +349,7 @@ def test_charts_are_svg_with_title_desc_and_a_table(app, client, staff):
 
 
 def test_the_branch_page_lists_the_latest_follow_ups(app, client, staff):
-    st = make_storytime(app, "central")
+    st = make_storytime(app, "central").id
     idea = add_share(app, st, "idea", "Saturday sessions")
     staff.signed_in(client, "coordinator", None)
     client.post(f"/review/shares/{idea}/follow-up", data={"text": "Saturdays start in May"})
@@ -366,8 +367,8 @@ def test_the_branch_page_lists_the_latest_follow_ups(app, client, staff):
 
 def test_an_uncounted_storytime_starts_from_last_times_headcount(app, client, staff):
     day = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
-    earlier = make_storytime(app, starts_at=day)
-    later = make_storytime(app, starts_at=day + timedelta(days=7))
+    earlier = make_storytime(app, starts_at=day).id
+    later = make_storytime(app, starts_at=day + timedelta(days=7)).id
     staff.signed_in(client)
     client.post(
         f"/review/storytimes/{earlier}/headcount",

@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
+from factories import close_app, make_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from trust_world import build_url, close_app, make_app, page_csrf, seed, sign_in, table_snapshot
+from seeded_world import build_url, page_csrf, seed, sign_in, table_snapshot
 
 from storytime import create_app
 
@@ -396,7 +397,7 @@ def display_feed(client, world) -> str:
 def test_a_share_matching_the_word_list_is_held_whatever_the_mode(
     app, client, world, moderation, text
 ):
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "darn\nelm street")
     staff = app.test_client()
@@ -417,7 +418,7 @@ def test_a_share_matching_the_word_list_is_held_whatever_the_mode(
 
 
 def test_words_inside_other_words_do_not_hold_a_share(app, client, world):
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "elm")
     response = Phone(app, world.code).share("Helmets for bikes, please", kind="idea")
@@ -425,7 +426,7 @@ def test_words_inside_other_words_do_not_hold_a_share(app, client, world):
 
 
 def test_editing_a_share_to_add_a_listed_word_takes_it_off_the_screen(app, client, world):
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "darn")
     phone = Phone(app, world.code)
@@ -445,7 +446,7 @@ def test_editing_a_share_to_add_a_listed_word_takes_it_off_the_screen(app, clien
 def test_the_word_list_setting_applies_until_an_admin_edits_it(app_config):
     app = make_app({**app_config, "WORD_LIST": ["darn"]})
     try:
-        from trust_world import Phone
+        from seeded_world import Phone
 
         world = seed(app)
         assert Phone(app, world.code).share("darn it", kind="tip").get_json()["shown"] is False
@@ -495,7 +496,7 @@ def disguised(draw, phrase: str) -> str:
 def test_a_disguised_listed_word_is_still_held_and_stored_as_typed(
     app, client, world, word, before, after, in_name
 ):
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "darn\nelm street")
     typed = before + word + after
@@ -519,7 +520,7 @@ def test_a_disguised_listed_word_is_still_held_and_stored_as_typed(
     ["dam", "darning socks", "Mc\u200bDarnell", "\uff48\uff45\uff4c\uff4d\uff45\uff54\uff53"],
 )
 def test_a_word_list_match_still_needs_the_whole_word_after_folding(app, client, world, text):
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "darn\nhelm")
     response = Phone(app, world.code).share(text, kind="idea", on_screen=True)
@@ -532,7 +533,7 @@ def test_a_word_list_match_still_needs_the_whole_word_after_folding(app, client,
 )
 def test_a_listed_word_spelled_backwards_under_an_override_is_held(app, client, world, typed):
     # The screen lays an overridden run out backwards, so "\u202enrad" is shown as "darn".
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "darn\nelm street")
     response = Phone(app, world.code).share(typed, kind="tip", on_screen=True)
@@ -541,7 +542,7 @@ def test_a_listed_word_spelled_backwards_under_an_override_is_held(app, client, 
 
 
 def test_editing_in_a_disguised_listed_word_takes_the_share_off_the_screen(app, client, world):
-    from trust_world import Phone
+    from seeded_world import Phone
 
     set_word_list(app, world, "darn")
     phone = Phone(app, world.code)

@@ -6,12 +6,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from factories import PASSWORD
 from flask.testing import FlaskClient
 
 from storytime.extensions import db
 from storytime.models import StaffSession, now_utc
 
-PASSWORD = "correct horse battery"
 LEE = "lee@library.example.org"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = (

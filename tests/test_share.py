@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from factories import close_app, make_app, make_storytime
+from share_helpers import share_count, shares
 
-from storytime import create_app
 from storytime.extensions import db
 from storytime.share.service import phone_hash
-from tests.share_helpers import make_storytime, share_count, shares
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CLIENT_ID_FIELD = re.compile(r'name="client_id" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
-def branch(staff) -> int:
-    return staff.branch()
-
-
-@pytest.fixture
-def code(app, branch) -> str:
-    return make_storytime(app, branch)
+def code(app) -> str:
+    return make_storytime(app).code
 
 
 def form_of(client, code: str, **values) -> dict:
@@ -44,8 +40,10 @@ def send(client, code: str, **values):
     return client.post(f"/j/{code}", data=form_of(client, code, **values), csrf=False)
 
 
-def test_join_page_shows_the_storytime_and_its_open_kinds(app, client, branch):
-    code = make_storytime(app, branch, kinds=("hello", "tip", "question"))
+def test_join_page_shows_the_storytime_and_its_open_kinds(app, client):
+    code = make_storytime(
+        app, title="Baby Bounce", theme="Transportation", kinds=("hello", "tip", "question")
+    ).code
     page = client.get(f"/j/{code}").get_data(as_text=True)
     assert "Baby Bounce" in page and "Transportation" in page
     for kind in ("hello", "tip", "question"):
@@ -88,19 +86,15 @@ def test_first_visit_sets_a_private_phone_cookie(client, code):
     assert not any(h.startswith("st_phone=") for h in again.headers.getlist("Set-Cookie"))
 
 
-def test_phone_cookie_is_secure_on_https(app_config, tmp_path):
-    app = create_app({**app_config, "BASE_URL": "https://library.example"})
-    with app.app_context():
-        db.create_all()
-    from tests.conftest import Staff
-
-    code = make_storytime(app, Staff(app).branch())
-    response = app.test_client().get(f"/j/{code}")
+def test_phone_cookie_is_secure_on_https(app_config):
+    app = make_app({**app_config, "BASE_URL": "https://library.example"})
+    try:
+        code = make_storytime(app).code
+        response = app.test_client().get(f"/j/{code}")
+    finally:
+        close_app(app)
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("st_phone="))
     assert "Secure" in cookie
-    with app.app_context():
-        db.engine.dispose()
-    app.extensions["storytime_notifier"].close()
 
 
 def test_sharing_without_javascript(app, client, code):
@@ -148,9 +142,9 @@ def checked_audience(page: str) -> str | None:
     ],
 )
 def test_the_page_checks_an_audience_only_when_it_is_right_for_any_kind(
-    app, client, branch, kinds, opens_with, checked
+    app, client, kinds, opens_with, checked
 ):
-    code = make_storytime(app, branch, kinds=kinds)
+    code = make_storytime(app, kinds=kinds).code
     page = client.get(f"/j/{code}" + (f"?kind={opens_with}" if opens_with else "")).get_data(
         as_text=True
     )
@@ -186,8 +180,8 @@ def test_an_edit_without_a_choice_keeps_the_audience_chosen_before(app, client, 
     assert stored["text"] == "Stories at home?" and stored["allow_screen"] is True
 
 
-def test_review_mode_holds_shares_and_says_so(app, client, branch):
-    code = make_storytime(app, branch, moderation="review")
+def test_review_mode_holds_shares_and_says_so(app, client):
+    code = make_storytime(app, moderation="review").code
     response = send(client, code)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The librarian will choose when to show it" in page
@@ -215,8 +209,8 @@ def test_sending_the_same_form_twice_stores_one_share(app, client, code):
         ({"client_id": "x"}, "This page is out of date. Please reload it."),
     ],
 )
-def test_bad_input_is_refused_clearly_and_stores_nothing(app, client, branch, values, message):
-    code = make_storytime(app, branch, kinds=("hello", "tip"))
+def test_bad_input_is_refused_clearly_and_stores_nothing(app, client, values, message):
+    code = make_storytime(app, kinds=("hello", "tip")).code
     response = send(client, code, **values)
     assert response.status_code in (400, 422)
     page = response.get_data(as_text=True)
@@ -246,8 +240,8 @@ def test_missing_or_wrong_csrf_token_keeps_the_text_and_stores_nothing(app, clie
     assert share_count(app) == 1
 
 
-def test_a_closed_storytime_shows_the_closed_page_and_takes_nothing(app, client, branch):
-    code = make_storytime(app, branch, state="closed")
+def test_a_closed_storytime_shows_the_closed_page_and_takes_nothing(app, client):
+    code = make_storytime(app, state="closed").code
     page = client.get(f"/j/{code}")
     assert page.status_code == 200
     assert "This storytime has ended" in page.get_data(as_text=True)
@@ -259,8 +253,10 @@ def test_a_closed_storytime_shows_the_closed_page_and_takes_nothing(app, client,
     assert share_count(app) == 0
 
 
-def test_a_scheduled_storytime_says_when_it_starts(app, client, branch):
-    code = make_storytime(app, branch, state="scheduled")
+def test_a_scheduled_storytime_says_when_it_starts(app, client):
+    code = make_storytime(
+        app, state="scheduled", starts_at=datetime(2030, 5, 6, 10, 30, tzinfo=UTC)
+    ).code
     page = client.get(f"/j/{code}").get_data(as_text=True)
     assert "This storytime is not open yet." in page
     assert "2030" in page and "10:30" in page

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from factories import make_storytime
+from share_helpers import share_count, shares
 
 from storytime.extensions import db
 from storytime.models import Storytime
-from tests.share_helpers import make_storytime, share_count, shares
 
 
 @pytest.fixture
-def code(app, staff) -> str:
-    return make_storytime(app, staff.branch(), kinds=("hello", "tip", "question"))
+def code(app) -> str:
+    return make_storytime(app, kinds=("hello", "tip", "question")).code
 
 
 def body(**values) -> dict:
@@ -141,8 +142,8 @@ def test_a_body_that_is_not_json_is_refused(app, client, code):
 
 
 @pytest.mark.parametrize(("state", "error"), [("closed", "closed"), ("scheduled", "not_open")])
-def test_only_an_open_storytime_takes_shares(app, client, staff, state, error):
-    code = make_storytime(app, staff.branch("Other", "other"), state=state)
+def test_only_an_open_storytime_takes_shares(app, client, state, error):
+    code = make_storytime(app, "other", state=state).code
     response = post(client, code, body())
     assert response.status_code == 409
     assert response.get_json()["error"] == error
@@ -206,8 +207,8 @@ def test_another_phone_sees_and_changes_nothing(app, client, code):
     assert shares(app)[0]["text"] == "Bring a snack for after."
 
 
-def test_a_share_of_another_storytime_is_not_found_under_this_code(app, client, code, staff):
-    other_code = make_storytime(app, staff.branch("Other", "other"))
+def test_a_share_of_another_storytime_is_not_found_under_this_code(app, client, code):
+    other_code = make_storytime(app, "other").code
     share = post(client, other_code, body()).get_json()
     url = f"/api/v1/storytimes/{code}/shares/{share['id']}"
     assert client.delete(url).status_code == 404

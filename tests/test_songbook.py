@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from review_data import add_share, make_storytime
+from factories import make_storytime
+from review_data import add_share
 
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
@@ -52,7 +53,7 @@ def test_closest_key_is_deterministic_and_needs_two_words_for_a_prefix():
 
 
 def _file_all(app, spellings):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     ids = [[add_share(app, st, "song", text) for text in group] for group in spellings]
     with app.app_context():
         return [[db.session.get(Share, i).song_entry_id for i in group] for group in ids]
@@ -73,14 +74,14 @@ def test_grouping_does_not_depend_on_which_spelling_came_first(app):
 
 
 def test_an_entry_title_is_tidy(app):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     share_id = add_share(app, st, "song", "frere jacques 🎵")
     with app.app_context():
         assert db.session.get(Share, share_id).song_entry.title == "Frere jacques"
 
 
 def test_a_racing_alias_insert_returns_the_winners_entry_and_keeps_the_session(app):
-    st = make_storytime(app)
+    st = make_storytime(app).id
     share_id = add_share(app, st, "song", "Baa Baa Black Sheep")
     with app.app_context():
         winner = db.session.get(Share, share_id).song_entry
@@ -97,7 +98,7 @@ def _entry_of(app, share_id):
 
 def test_a_librarian_merges_entries_and_later_shares_follow(app, client, staff):
     staff.signed_in(client)
-    st = make_storytime(app)
+    st = make_storytime(app).id
     itsy = add_share(app, st, "song", "Itsy Bitsy Spider")
     incy = add_share(app, st, "song", "Incy Wincy Spider")
     itsy_entry, incy_entry = _entry_of(app, itsy), _entry_of(app, incy)
@@ -126,7 +127,7 @@ def test_a_librarian_merges_entries_and_later_shares_follow(app, client, staff):
 )
 def test_a_merge_needs_two_existing_entries_and_changes_nothing_otherwise(app, client, staff, data):
     staff.signed_in(client)
-    st = make_storytime(app)
+    st = make_storytime(app).id
     entry = _entry_of(app, add_share(app, st, "song", "Hickory Dickory Dock"))
     data = {
         k: [str(entry) if v == "ENTRY" else v for v in (w if isinstance(w, list) else [w])]
@@ -139,7 +140,7 @@ def test_a_merge_needs_two_existing_entries_and_changes_nothing_otherwise(app, c
 
 def test_a_librarian_splits_a_variant_out_and_later_shares_follow(app, client, staff):
     staff.signed_in(client)
-    st = make_storytime(app)
+    st = make_storytime(app).id
     itsy = add_share(app, st, "song", "Itsy Bitsy Spider")
     itsy2 = add_share(app, st, "song", "itsy-bitsy spider")
     incy = add_share(app, st, "song", "Incy Wincy Spider")
@@ -165,7 +166,7 @@ def test_a_librarian_splits_a_variant_out_and_later_shares_follow(app, client, s
 
 def test_the_last_variant_cannot_be_split_out(app, client, staff):
     staff.signed_in(client)
-    st = make_storytime(app)
+    st = make_storytime(app).id
     entry = _entry_of(app, add_share(app, st, "song", "Row, Row, Row Your Boat"))
     with app.app_context():
         alias_id = db.session.execute(db.select(SongAlias.id)).scalar_one()
@@ -178,8 +179,8 @@ def test_the_last_variant_cannot_be_split_out(app, client, staff):
 
 def test_the_songbook_lists_counts_branches_and_variants(app, client, staff):
     staff.signed_in(client)
-    central = make_storytime(app, "central")
-    riverside = make_storytime(app, "riverside")
+    central = make_storytime(app, "central").id
+    riverside = make_storytime(app, "riverside").id
     add_share(app, central, "song", "Twinkle, Twinkle Little Star")
     add_share(app, central, "song", "twinkle twinkle little star!")
     add_share(app, riverside, "song", "Twinkle twinkle")
@@ -196,8 +197,8 @@ def test_the_songbook_lists_counts_branches_and_variants(app, client, staff):
 
 def test_songbook_api_gives_title_count_variants_branches_and_last_shared(app, client, staff):
     staff.user("librarian", "lib@central.example.org")
-    central = make_storytime(app, "central")
-    riverside = make_storytime(app, "riverside")
+    central = make_storytime(app, "central").id
+    riverside = make_storytime(app, "riverside").id
     add_share(app, central, "song", "Frère Jacques")
     add_share(app, central, "song", "Frère Jacques")
     add_share(app, riverside, "song", "frere jacques 🎵")
@@ -216,14 +217,14 @@ def test_songbook_api_gives_title_count_variants_branches_and_last_shared(app, c
 
 def test_a_song_is_picked_into_an_upcoming_storytimes_plan(app, client, staff):
     staff.signed_in(client)
-    past = make_storytime(app)
+    past = make_storytime(app, starts_at=datetime.now(UTC) - timedelta(days=7)).id
     entry = _entry_of(app, add_share(app, past, "song", "Five Little Ducks"))
     upcoming = make_storytime(
         app, starts_at=datetime.now(UTC) + timedelta(days=2), state="scheduled"
-    )
+    ).id
     other_branch = make_storytime(
         app, "riverside", starts_at=datetime.now(UTC) + timedelta(days=2), state="scheduled"
-    )
+    ).id
     page = client.get(f"/review/songbook/{entry}").get_data(as_text=True)
     assert f'value="{upcoming}"' in page and f'value="{other_branch}"' not in page
 

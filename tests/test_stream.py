@@ -6,7 +6,8 @@ import queue
 import threading
 
 import pytest
-from live_support import events_of, make_storytime, parse_sse, post_share
+from factories import make_storytime
+from live_support import events_of, parse_sse, post_share
 
 from storytime.live.feed import DISPLAY, STAFF
 from storytime.live.stream import event_stream
@@ -69,7 +70,7 @@ def wait_for(chunks: queue.Queue, predicate) -> tuple[str, bool]:
 
 
 def test_generator_sends_a_first_comment_then_each_new_event(app):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     with app.app_context():
         stream = event_stream(storytime_id, audience=STAFF, max_seconds=30, heartbeat_seconds=30)
         first = next(stream)
@@ -84,7 +85,7 @@ def test_generator_sends_a_first_comment_then_each_new_event(app):
 
 
 def test_generator_sends_heartbeats_while_nothing_happens(app):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     with app.app_context():
         stream = event_stream(storytime_id, audience=STAFF, max_seconds=30, heartbeat_seconds=0.05)
         next(stream)
@@ -94,7 +95,7 @@ def test_generator_sends_heartbeats_while_nothing_happens(app):
 
 
 def test_generator_ends_after_its_time_so_browsers_reconnect(app):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     with app.app_context():
         stream = event_stream(storytime_id, audience=STAFF, max_seconds=0)
         frames = list(stream)
@@ -102,7 +103,7 @@ def test_generator_ends_after_its_time_so_browsers_reconnect(app):
 
 
 def test_a_posted_share_reaches_an_open_stream(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     chunks = read_in_thread(client, f"/api/v1/storytimes/{storytime_id}/stream")
     text, ok = wait_for(chunks, lambda t: "live stream" in t)
@@ -116,7 +117,7 @@ def test_a_posted_share_reaches_an_open_stream(app, client, staff):
 
 
 def test_stream_response_headers_stop_buffering(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     app.config["STREAM_MAX_SECONDS"] = 0
     response = client.get(f"/api/v1/storytimes/{storytime_id}/stream")
@@ -129,7 +130,7 @@ def test_stream_response_headers_stop_buffering(app, client, staff):
 
 @pytest.mark.parametrize("how", ["header", "query"])
 def test_resume_delivers_exactly_the_missed_events_in_order(app, client, staff, how):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     share_ids = [post_share(app, storytime_id, "tip", f"Tip {n}") for n in range(5)]
     app.config["STREAM_MAX_SECONDS"] = 0  # one read, then the stream ends
@@ -148,7 +149,7 @@ def test_resume_delivers_exactly_the_missed_events_in_order(app, client, staff, 
 
 
 def test_the_header_wins_over_the_first_connect_query(app, client, staff):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     for n in range(3):
         post_share(app, storytime_id, "tip", f"Tip {n}")
@@ -162,7 +163,7 @@ def test_the_header_wins_over_the_first_connect_query(app, client, staff):
 
 @pytest.mark.parametrize("bad", ["-1", "abc", "1.5", "99999999999999999999999", "٣"])
 def test_bad_resume_points_are_refused(app, client, staff, bad):
-    storytime_id, _token = make_storytime(app)
+    storytime_id = make_storytime(app).id
     staff.signed_in(client)
     response = client.get(f"/api/v1/storytimes/{storytime_id}/stream?last_event_id={bad}")
     assert response.status_code == 422
@@ -174,7 +175,8 @@ def test_bad_resume_points_are_refused(app, client, staff, bad):
 
 
 def test_rotating_the_display_token_ends_the_open_display_stream(app, client, staff):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     staff.signed_in(client)
     app.config["STREAM_MAX_SECONDS"] = 30
     screen = app.test_client()
@@ -199,7 +201,8 @@ def test_rotating_the_display_token_ends_the_open_display_stream(app, client, st
 
 
 def test_generator_revokes_a_display_whose_token_changed(app):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     with app.app_context():
         stream = event_stream(storytime_id, audience=DISPLAY, display_token=token, max_seconds=30)
         next(stream)
@@ -215,7 +218,8 @@ def test_generator_revokes_a_display_whose_token_changed(app):
 
 
 def test_display_stream_carries_only_on_screen_shares(app, staff):
-    storytime_id, token = make_storytime(app)
+    storytime = make_storytime(app)
+    storytime_id, token = storytime.id, storytime.display_token
     shown = post_share(app, storytime_id, "tip", "Read together daily")
     post_share(app, storytime_id, "question", "SECRET question", allow_screen=False)
     app.config["STREAM_MAX_SECONDS"] = 0

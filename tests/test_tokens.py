@@ -13,7 +13,6 @@ from flask_login import current_user
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
 
-PASSWORD = "correct horse battery"
 LEE = "lee@library.example.org"
 ECHO = "/api/v1/test-echo"
 NEW_TOKEN = re.compile(r'<code class="token" id="new-token">(st_[^<]+)</code>')

@@ -18,6 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from factories import PASSWORD
 from server_process import console_script, free_port, stop, wait_until_healthy
 from services import missing
 
@@ -35,7 +36,6 @@ CHROMIUM_ARGS = [
     # Lets the heap test read a precise performance.memory.
     "--enable-precise-memory-info",
 ]
-PASSWORD = "correct horse battery"
 LIBRARIAN = "ana@central.example.org"
 COORDINATOR = "cora@library.example.org"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}

@@ -8,7 +8,6 @@ the database rather than the limiter, and its output kept in a log file.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -16,13 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from factories import META_CSRF, close_app, make_storytime
 from server_process import console_script, free_port, wait_until_healthy
-from trust_world import close_app
 
 from storytime import create_app
-from storytime.admin.service import create_branch
-
-META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 @dataclass
@@ -55,8 +51,6 @@ class Server:
 
     def seed(self) -> tuple[str, int]:
         """Create the schema as the server would, a branch and an open storytime."""
-        from trust_world import make_storytime
-
         app = create_app(
             {
                 "INSTANCE_PATH": str(self.instance),
@@ -66,10 +60,8 @@ class Server:
             }
         )
         try:
-            with app.app_context():
-                create_branch("Central", "central")
-                storytime = make_storytime("central")
-                return storytime.code, storytime.id
+            storytime = make_storytime(app, "central")
+            return storytime.code, storytime.id
         finally:
             close_app(app)
 
