@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from storytime import create_app
+import pytest
+from factories import close_app, make_app
+
 from storytime.extensions import db
 from storytime.models import Branch, Share, SongbookEntry, Storytime
 
@@ -46,22 +48,17 @@ def test_seed_demo_fills_three_branches_and_refuses_to_run_twice(app, runner):
 
 
 def test_seed_demo_is_deterministic_for_a_seed(app, app_config, runner, tmp_path):
+    if not app.config["IS_SQLITE"]:
+        pytest.skip("compares with a second, SQLite database: on PostgreSQL that is two engines")
     runner.invoke(args=["seed-demo", "--weeks", "3", "--seed", "11"])
     other_config = {
         **app_config,
         "INSTANCE_PATH": str(tmp_path / "other"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite'}",
     }
-    if not app.config["IS_SQLITE"]:  # one shared PostgreSQL database: compare with itself
-        return
-    other = create_app(other_config)
-    with other.app_context():
-        db.create_all()
+    other = make_app(other_config)
     other.test_cli_runner().invoke(args=["seed-demo", "--weeks", "3", "--seed", "11"])
     try:
         assert _rows(app) == _rows(other)
     finally:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        other.extensions["storytime_notifier"].close()
+        close_app(other)
