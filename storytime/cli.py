@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from storytime.admin.service import (
@@ -17,17 +17,18 @@ from storytime.admin.service import (
 )
 from storytime.auth.setup import issue_setup_link
 from storytime.auth.tokens import create_token, revoke_token
+from storytime.copydb import copy_db_command
 from storytime.database import upgrade_database
 from storytime.extensions import db
 from storytime.models import ROLES, ApiToken, User
+from storytime.purge import purge_command
+from storytime.review.demo import seed_demo_command
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
     """Create the tables, or upgrade an existing database to the newest schema."""
-    from flask import current_app
-
     upgrade_database(current_app)
     click.echo("Database is up to date.")
     link = issue_setup_link()
@@ -189,10 +190,6 @@ def revoke_token_command(prefix: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    from storytime.copydb import copy_db_command
-    from storytime.purge import purge_command
-    from storytime.review.demo import seed_demo_command
-
     app.cli.add_command(copy_db_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(seed_demo_command)

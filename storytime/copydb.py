@@ -19,6 +19,8 @@ from sqlalchemy import Engine, Table, create_engine, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from storytime import create_app
+from storytime.database import upgrade_database
 from storytime.extensions import db
 
 BATCH_ROWS = 1000
@@ -64,9 +66,6 @@ def row_counts(connection: Connection) -> dict[str, int]:
 
 def prepare_schema(url: str) -> None:
     """Create or upgrade the target's tables with the migrations, as `init-db` would."""
-    from storytime import create_app
-    from storytime.database import upgrade_database
-
     target_app = create_app(
         {
             "DATABASE_URL": url,

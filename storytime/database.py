@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -234,7 +235,5 @@ def init_app(app: Flask) -> None:
 
 def upgrade_database(app: Flask) -> None:
     """Create or migrate the schema to the newest revision."""
-    from flask_migrate import upgrade
-
     with app.app_context():
         upgrade()

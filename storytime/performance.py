@@ -17,8 +17,12 @@ import threading
 import time
 from pathlib import Path
 
+import brotli
 from flask import Flask, Response, current_app, g, request
 from flask_compress import Compress
+from flask_login import current_user
+
+from storytime.templating import asset_url
 
 ONE_YEAR = 365 * 24 * 60 * 60
 COMPRESSIBLE = {
@@ -60,8 +64,6 @@ class _StaticCache:
 
 def _compress(data: bytes, algorithm: str) -> bytes:
     if algorithm == "br":
-        import brotli
-
         return brotli.compress(data, quality=11)  # once per file version: spend the time
     return gzip.compress(data, compresslevel=9, mtime=0)
 
@@ -81,8 +83,6 @@ def _accepted(accept_encoding: str) -> str | None:
 
 def is_current_version(filename: str, version: str | None) -> bool:
     """Return whether `?v=` names the file's current content (as `asset_url` makes it)."""
-    from storytime.templating import asset_url
-
     if not version:
         return False
     expected = asset_url(filename).rpartition("v=")[2]
@@ -136,8 +136,6 @@ def is_staff_request() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     if hasattr(view, "staff_roles"):
         return True  # its sign-in redirect and its errors too, whoever asks
-    from flask_login import current_user
-
     return bool(current_user.is_authenticated)
 
 

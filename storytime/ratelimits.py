@@ -16,6 +16,9 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
 from storytime.extensions import limiter
+from storytime.share.phone import COOKIE_NAME, COOKIE_PATTERN
+from storytime.share.service import phone_hash
+from storytime.storytimes.service import code_exists, normalise_code
 
 DEFAULTS = {
     "RATELIMIT_SHARE_PER_PHONE": "10 per minute; 120 per hour",
@@ -32,9 +35,6 @@ def _setting(name: str) -> Callable[[], str]:
 
 def phone_or_address_key() -> str:
     """Key on the phone's random cookie (hashed); a phone without one counts by address."""
-    from storytime.share.phone import COOKIE_NAME, COOKIE_PATTERN
-    from storytime.share.service import phone_hash
-
     cookie = request.cookies.get(COOKIE_NAME, "")
     if COOKIE_PATTERN.match(cookie):
         return "phone:" + phone_hash(cookie)
@@ -43,8 +43,6 @@ def phone_or_address_key() -> str:
 
 def storytime_key() -> str:
     """Key on the storytime the request names, by join code or id."""
-    from storytime.storytimes.service import normalise_code
-
     args = request.view_args or {}
     if "code" in args:
         return "storytime-code:" + normalise_code(str(args["code"]))
@@ -86,8 +84,6 @@ def share_limits(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def names_a_known_code() -> bool:
     """Return whether the join code in the URL belongs to a storytime."""
-    from storytime.storytimes.service import code_exists
-
     return code_exists(str((request.view_args or {}).get("code", "")))
 
 

@@ -7,9 +7,12 @@ from itertools import accumulate
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from storytime.errors import error_response
 from storytime.extensions import csrf
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -59,9 +62,6 @@ def refuse_deep_json() -> None:
     """Answer 400 when a JSON body nests deeper than MAX_JSON_DEPTH, before anything parses it."""
     if not request.is_json or json_depth(request.get_data(cache=True)) <= MAX_JSON_DEPTH:
         return
-    from flask_babel import gettext as _
-    from werkzeug.exceptions import BadRequest
-
     current_app.logger.info(
         "Refused a JSON body nested too deeply: %s %s", request.method, request.path
     )
@@ -82,9 +82,6 @@ def refuse_json_that_is_not_an_object() -> None:
         return  # no body at all: a call that needs one says so itself
     if isinstance(request.get_json(silent=True), dict):
         return
-    from flask_babel import gettext as _
-    from werkzeug.exceptions import BadRequest
-
     raise BadRequest(_("Please send a JSON object."))
 
 
@@ -112,9 +109,6 @@ def refuse_nul() -> None:
         else:
             suspects.append(list(request.form.items(multi=True)))
     if any(_holds_nul(suspect) for suspect in suspects):
-        from flask_babel import gettext as _
-        from werkzeug.exceptions import BadRequest
-
         raise BadRequest(_("This request holds a NUL character, which no text or link may hold."))
 
 
@@ -125,8 +119,6 @@ def check_csrf() -> None:
     if g.get("bearer_sent"):
         # A script authenticates with its token instead; a bad token may not skip the check.
         if g.get("bearer_user") is None:
-            from storytime.errors import error_response
-
             response, status = error_response(
                 401, "This API token is not valid (revoked or mistyped)."
             )

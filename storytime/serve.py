@@ -13,8 +13,10 @@ from cheroot import wsgi
 from flask import Flask
 
 from storytime import create_app
+from storytime.auth.setup import issue_setup_link
 from storytime.config import Defaults
 from storytime.events import notifier_for
+from storytime.purge import start_schedule
 
 # Cheroot runs each request, and each open live screen, on a thread of its own: a
 # stream holds its thread for minutes. (Idle kept-alive connections hold no thread.) With 200 threads, 200 screens took them all
@@ -74,11 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         host = f"[{host}]" if ":" in host else host
         app.config["BASE_URL"] = f"http://{host}:{args.port}"
     with app.app_context():
-        from storytime.auth.setup import issue_setup_link
-
         link = issue_setup_link()
-    from storytime.purge import start_schedule
-
     start_schedule(app)  # PURGE_AFTER_DAYS: purge old personal text now, then daily
     print(f"Storytime is running at http://{args.host}:{args.port}/", flush=True)
     # Said at every start: the operator backs up, and must not lose, this folder.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -99,8 +101,6 @@ class SettingsForm(FlaskForm):
     )
 
     def validate_timezone(self, field):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(field.data.strip())
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from storytime.api.routes import bp
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
-from storytime.live.access import reader_audience, require_runner
+from storytime.live.access import deny_non_staff, reader_audience, require_runner
 from storytime.live.feed import read_feed, storytime_for_staff
 from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime
@@ -68,11 +69,7 @@ def live_stream(storytime_id: int):
 
 def _share_for_runner(share_id: int) -> Share:
     # Check credentials before existence, so ids are not probed anonymously.
-    from flask_login import current_user
-
     if not current_user.is_authenticated:
-        from storytime.live.access import deny_non_staff
-
         deny_non_staff()
     share = db.get_or_404(Share, share_id)
     require_runner(share.storytime)
@@ -99,11 +96,7 @@ def delete_share_api(share_id: int):
 
 
 def _storytime_for_runner(storytime_id: int) -> Storytime:
-    from flask_login import current_user
-
     if not current_user.is_authenticated:
-        from storytime.live.access import deny_non_staff
-
         deny_non_staff()
     storytime = db.get_or_404(Storytime, storytime_id)
     require_runner(storytime)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from storytime import settings
+
 MIN_LENGTH = 10
 MAX_LENGTH = 200
 COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt.gz")
@@ -97,8 +99,6 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
     `email` and `name` are the account's: a password made from them is refused, as is
     one made from the library's name or "Storytime".
     """
-    from storytime import settings
-
     if len(password) < MIN_LENGTH:
         return _("Use at least %(n)d characters.", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from werkzeug.security import check_password_hash
 
+from storytime.admin.service import StaffError, set_password
 from storytime.auth.forms import ChangePasswordForm, LoginForm, SetupForm, TokenForm
 from storytime.auth.roles import staff_required
 from storytime.auth.sessions import (
@@ -177,9 +178,6 @@ def end_other_sessions():
 @staff_required()
 def change_password():
     """Change the signed-in account's password; its other browsers are signed out."""
-    # Imported here: admin.service needs storytime.auth, whose package loads these routes.
-    from storytime.admin.service import StaffError, set_password
-
     form = ChangePasswordForm()
     form.account = current_user
     if form.validate_on_submit():

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
@@ -106,8 +106,6 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import redirect, url_for
-
         if request.path.startswith("/api/"):
             raise ApiError("Sign in, or send a valid token as 'Authorization: Bearer …'.", 401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

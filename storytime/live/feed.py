@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func
 
 from storytime.events.log import events_after
 from storytime.extensions import db
 from storytime.models import KINDS, Event, Share, Storytime
 from storytime.share.present import share_for_display, share_for_staff
+from storytime.storytimes.links import display_url, join_url
 
 STAFF = "staff"
 DISPLAY = "display"
@@ -37,24 +37,6 @@ class Feed:
     last_id: int = 0
     # True when the page was full and more events wait right after last_id.
     more: bool = False
-
-
-def join_url(storytime: Storytime) -> str:
-    """Return the caregivers' join link (the storytimes helper's, when present)."""
-    try:
-        from storytime.storytimes.links import join_url as links_join_url
-    except ImportError:
-        return f"{current_app.config['BASE_URL']}/j/{storytime.code}"
-    return links_join_url(storytime)
-
-
-def display_url(storytime: Storytime) -> str:
-    """Return the secret display link (staff only)."""
-    try:
-        from storytime.storytimes.links import display_url as links_display_url
-    except ImportError:
-        return f"{current_app.config['BASE_URL']}/display/{storytime.display_token}"
-    return links_display_url(storytime)
 
 
 def counts(storytime_id: int) -> dict[str, Any]:

@@ -13,17 +13,12 @@ from markupsafe import Markup, escape
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
 from storytime.live.access import require_runner
-from storytime.live.feed import (
-    counts,
-    display_url,
-    join_url,
-    storytime_for_display,
-    visible_shares,
-)
+from storytime.live.feed import counts, storytime_for_display, visible_shares
 from storytime.live.forms import SHARE_ACTIONS, ControlForm, ShareActionForm
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.kinds import kind_icon, kind_label
 from storytime.share.service import ShareError, delete_share, moderate
+from storytime.storytimes.links import display_url, join_url
 from storytime.storytimes.qr import inline_svg as qr_svg
 from storytime.storytimes.service import (
     StorytimeError,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storytime.extensions import db
 from storytime.redirects import safe_path
+from storytime.storytimes.routes import index as storytimes_index
 
 bp = Blueprint("main", __name__)
 
@@ -29,8 +30,6 @@ def index():
     """Show the code box to caregivers and the storytimes list to staff."""
     if current_user.is_authenticated:
         # Shown here rather than redirected: the start page carries a usable CSRF token.
-        from storytime.storytimes.routes import index as storytimes_index
-
         return storytimes_index()
     return render_template("main/index.html")
 

@@ -20,6 +20,7 @@ from storytime.events.log import record
 from storytime.extensions import db
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.wordlist import matches_word_list
+from storytime.songbook.service import file_song
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Unicode categories never kept: controls (but newline and tab), surrogates, unassigned.
@@ -140,8 +141,6 @@ def create_share(
             raise
         return _replayed(existing, phone), False
     if kind == "song":
-        from storytime.songbook.service import file_song
-
         file_song(share)
     record(
         storytime_id,
@@ -192,8 +191,6 @@ def edit_own_share(
     elif not was_visible:
         share.on_screen, share.held = True, False
     if share.kind == "song":
-        from storytime.songbook.service import file_song
-
         file_song(share)
     record(
         share.storytime_id,
