@@ -30,8 +30,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from factories import PASSWORD
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from seeded_world import seed
 from surfaces import (
     PHONE,
     STAFF,
@@ -43,7 +45,6 @@ from surfaces import (
     display,
     walk,
 )
-from trust_world import PASSWORD, seed
 
 from storytime.extensions import db
 from storytime.models import Share, now_utc
@@ -644,10 +645,6 @@ def assert_not_on_disk(app, marks, why: str) -> None:
 # --- Rule 1: staff-only text is never public ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 defect 1: a staff-only song's words become songbook titles and variants",
-)
 @examples(6)
 @given(scenario=scenarios(allow_screen=st.just(False)))
 def test_staff_only_text_never_reaches_anyone_but_the_storytimes_staff(library, scenario):
@@ -680,10 +677,6 @@ def test_staff_only_text_never_reaches_anyone_but_the_storytimes_staff(library, 
 # --- Rule 2: deleted text is gone everywhere --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 defect 1: a deleted song's words stay in the songbook and on disk",
-)
 @examples(5)
 @given(scenario=scenarios(then=deletes))
 def test_deleted_text_is_gone_from_every_surface_export_and_file(app, library, scenario):
@@ -722,10 +715,6 @@ def test_deleted_text_is_gone_from_every_surface_export_and_file(app, library, s
 # --- Rule 2, for edits: text a caregiver replaced is gone too -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 defect 1: the words an edit replaced stay a songbook title or variant",
-)
 @examples(4)
 @given(scenario=scenarios(then=edits))
 def test_text_a_caregiver_replaced_is_gone_from_every_surface(library, scenario):
@@ -800,11 +789,6 @@ def backdate(app, room: Room, days: int) -> None:
         db.session.commit()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 defects 1 and 8: purged song words stay in the songbook; "
-    "purged shares drop out of the counts",
-)
 @examples(4)
 @given(scenario=scenarios())
 def test_purge_removes_personal_text_everywhere_and_keeps_every_count(
