@@ -712,6 +712,33 @@ def test_deleted_text_is_gone_from_every_surface_export_and_file(app, library, s
     assert_not_on_disk(app, gone, "deleted text on disk")
 
 
+@examples(4)
+@given(scenario=scenarios(), by=st.sampled_from(("api", "page")))
+def test_deleting_a_storytime_takes_all_its_words_off_every_surface_and_file(
+    app, library, scenario, by
+):
+    """Rule 2 for a whole storytime: staff delete it (closed), and every word shared in
+    it, song words too, is on no surface, found by no search and in no database file."""
+    story = library.play(scenario)
+    library.end(story)
+    texts = [v for s in story.sent for v in (s.text, *s.versions)]
+    gone = [m for s in story.sent for m in s.every_mark]
+    if by == "api":
+        response = library.api("admin", "DELETE", f"/api/v1/storytimes/{story.room.id}")
+        assert response.status_code == 204, response.get_data(as_text=True)
+    else:
+        client = library.staff["admin"].client
+        response = client.post(
+            f"/storytimes/{story.room.id}/delete", data={"csrf_token": client.csrf_token()}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+    assert_not_on_disk(app, gone, "text of a deleted storytime on disk")
+    seen = library.walk_public(story, (library.family,), open_=False)
+    seen += library.walk_staff(story, ("coordinator",), texts)
+    assert_nowhere(seen, gone, "text of a deleted storytime still shown")
+    assert_not_found(seen, texts, "text of a deleted storytime still found by a search")
+
+
 # --- Rule 2, for edits: text a caregiver replaced is gone too -------------------------------
 
 
