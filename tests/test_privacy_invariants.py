@@ -174,10 +174,12 @@ class Step:
     channel: str = "api"
     text: tuple | None = None
     allow_screen: bool = True
+    name: tuple | None = None  # edits: a new first name (None keeps the name)
 
 
 CHANNELS = st.sampled_from(("api", "form"))
-edits = st.builds(Step, st.just("edit"), CHANNELS, text_templates, st.booleans())
+maybe_named = st.one_of(st.none(), name_templates)
+edits = st.builds(Step, st.just("edit"), CHANNELS, text_templates, st.booleans(), maybe_named)
 deletes = st.one_of(
     st.builds(Step, st.just("phone_delete"), CHANNELS),
     st.builds(Step, st.just("staff_delete"), st.sampled_from(("api", "dashboard"))),
@@ -188,7 +190,6 @@ steps = st.one_of(
     st.builds(Step, st.sampled_from(("hide", "show", "star"))),
     deletes,
 )
-maybe_named = st.one_of(st.none(), name_templates)
 any_kind = st.sampled_from(KINDS)
 either = st.booleans()
 
@@ -246,6 +247,7 @@ class Sent:
     allow_screen: bool
     by: Viewer
     versions: list[Words] = field(default_factory=list)  # texts an edit replaced
+    old_names: list[Words] = field(default_factory=list)  # names an edit replaced
     deleted: bool = False
     starred: bool = False
     hidden_by_staff: bool = False
@@ -257,9 +259,14 @@ class Sent:
         return self.text.marks + (self.name.marks if self.name else ())
 
     @property
+    def replaced(self) -> list[Words]:
+        """Every text and name an edit replaced."""
+        return [*self.versions, *self.old_names]
+
+    @property
     def every_mark(self) -> tuple[str, ...]:
-        """…and of every text an edit replaced."""
-        return self.marks + tuple(m for v in self.versions for m in v.marks)
+        """…and of every text and name an edit replaced."""
+        return self.marks + tuple(m for v in self.replaced for m in v.marks)
 
 
 class Library:
@@ -400,12 +407,18 @@ class Library:
         held = plan.allow_screen and self.moderation[room.id] == "review"
         return Sent(share_id, plan.kind, room, text, name, plan.allow_screen, phone, held=held)
 
-    def edit(self, sent: Sent, text: Words, allow_screen: bool, channel: str) -> None:
+    def edit(
+        self, sent: Sent, text: Words, allow_screen: bool, channel: str, name: Words | None = None
+    ) -> None:
+        """The caregiver changes the text, the audience and maybe the first name."""
         client, url = sent.by.client, f"/j/{sent.room.code}/shares/{sent.id}/edit"
+        new_name = name or sent.name
         if channel == "api":
+            body = {"text": text.text, "on_screen": allow_screen}
+            if name:
+                body["name"] = name.text
             response = client.patch(
-                f"/api/v1/storytimes/{sent.room.code}/shares/{sent.id}",
-                json={"text": text.text, "on_screen": allow_screen},
+                f"/api/v1/storytimes/{sent.room.code}/shares/{sent.id}", json=body
             )
             assert response.status_code == 200, response.get_data(as_text=True)
         else:
@@ -413,12 +426,15 @@ class Library:
                 url,
                 data={
                     "text": text.text,
-                    "name": sent.name.text if sent.name else "",
+                    "name": new_name.text if new_name else "",
                     "on_screen": "screen" if allow_screen else "librarian",
                     "csrf_token": client.csrf_token(),
                 },
             )
             assert response.status_code == 302, response.get_data(as_text=True)
+        if name and sent.name:
+            sent.old_names.append(sent.name)
+        sent.name = new_name
         if sent.kind == "song":
             self.songs_filed += 1
         sent.versions.append(sent.text)
@@ -475,7 +491,8 @@ class Library:
             return
         if step.action == "edit":
             prefix = self.song_title if sent.kind == "song" else ""
-            self.edit(sent, self.words(step.text, prefix), step.allow_screen, step.channel)
+            text = self.words(step.text, prefix)
+            self.edit(sent, text, step.allow_screen, step.channel, self.name(step.name))
         elif step.action == "withdraw":
             self.withdraw(sent, step.channel)
         elif step.action == "hide":
@@ -702,7 +719,7 @@ def test_deleted_text_is_gone_from_every_surface_export_and_file(app, library, s
         library.librarian(story.room.branch).name,
         library.other_librarian(story.room.branch).name,
     )
-    texts = [v for s in deleted for v in (s.text, *s.versions)]
+    texts = [v for s in deleted for v in (s.text, *s.versions)]  # what staff search for
     seen += library.walk_staff(story, staff, texts)
     kept = [m for s in story.live() for m in s.text.marks]
     own = seen.of(staff[0]).only(STAFF_VIEW)
@@ -744,15 +761,18 @@ def test_deleting_a_storytime_takes_all_its_words_off_every_surface_and_file(
 
 @examples(4)
 @given(scenario=scenarios(then=edits))
-def test_text_a_caregiver_replaced_is_gone_from_every_surface(library, scenario):
-    """Rule 2 for edits: the words an edit replaced are shown nowhere, to no one."""
+def test_text_a_caregiver_replaced_is_gone_from_every_surface_and_file(app, library, scenario):
+    """Rule 2 for edits: the words and names an edit replaced are on no surface, found by
+    no search, and in no database file once the edit answers."""
     story = library.play(scenario)
-    replaced = [v for s in story.live() for v in s.versions]
+    replaced = [v for s in story.live() for v in s.replaced]
+    marks = [m for v in replaced for m in v.marks]
+    assert_not_on_disk(app, marks, "replaced text on disk after the edit")
     library.end(story)
     seen = library.walk_public(story, (library.family,), open_=False)
-    seen += library.walk_staff(story, ("admin",), replaced)
-    assert_nowhere(seen, [m for v in replaced for m in v.marks], "replaced text still shown")
-    assert_not_found(seen, replaced, "replaced text still found by a search")
+    seen += library.walk_staff(story, ("admin",), [v for s in story.live() for v in s.versions])
+    assert_nowhere(seen, marks, "replaced text still shown")
+    assert_not_found(seen, [v for s in story.live() for v in s.versions], "replaced text found")
 
 
 # --- Rule 3: the purge removes text and keeps every count ---------------------------------
