@@ -131,8 +131,11 @@ def results(surface: Surface) -> int:
     """Return how many results a search page or the songbook API answered with."""
     if surface.url.startswith("/api/"):
         return json.loads(surface.text)["total"]
+    if surface.url.startswith("/review/songbook"):
+        return 0  # the page lists entries without a count; the API beside it has one
     found = RESULT_COUNT.search(surface.text)
-    return int(found.group(1) or found.group(2)) if found else 0
+    assert found, f"{surface.url} no longer says how many it found"
+    return int(found.group(1) or found.group(2))
 
 
 def as_text(response) -> str:
@@ -165,7 +168,11 @@ ROOM_PUBLIC = (
     "/api/v1/storytimes/{id}/stream?token={token}",
 )
 ROOM_PHONE = ("/j/{code}", "/api/v1/storytimes/{code}/shares/mine")
-SHARE_PHONE = ("/j/{code}/shares/{share}/edit", "/j/{code}/shares/{share}/delete")
+SHARE_PHONE = (
+    "/j/{code}?sent={share}",
+    "/j/{code}/shares/{share}/edit",
+    "/j/{code}/shares/{share}/delete",
+)
 ROOM_STAFF = (
     "/storytimes/{id}",
     "/storytimes/{id}/live",
