@@ -40,6 +40,34 @@ class Defaults:
     # Redis down must not take sharing down: limits fall back to memory, never a 500.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
+    # Library Wi-Fi puts a room behind one address: shares count per phone and per
+    # storytime, with only a ceiling per address (see ratelimits.py).
+    RATELIMIT_SHARE_PER_PHONE = "10 per minute; 120 per hour"
+    RATELIMIT_SHARE_PER_STORYTIME = "300 per minute"
+    RATELIMIT_SHARE_PER_ADDRESS = "300 per minute; 3000 per hour"
+    RATELIMIT_UNKNOWN_CODE_PER_ADDRESS = "30 per minute; 300 per hour"
+    # Flask-Compress, for pages and JSON; performance.py compresses static files itself.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIMETYPES = [
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+        "text/css",
+        "text/html",
+        "text/javascript",
+        "text/plain",
+    ]
+    COMPRESS_MIN_SIZE = 500  # below this the headers cost more than they save
+    SERVER_TIMING = False  # adds `Server-Timing: app;dur=<ms>`; the benchmarks turn it on
+    # The embedded server (`storytime`, serve.py); its command-line options win.
+    HOST = "127.0.0.1"
+    PORT = 5000
+    # Each open live screen holds a thread: a library system's 1,000 screens and 100
+    # threads to spare (see docs/performance.md, Threads).
+    THREADS = 1100
+    # Ordinary requests at once (0: no limit); live streams never wait for one
+    # (see docs/performance.md, Request slots).
+    REQUEST_SLOTS = 4
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE: bool | None = None  # None: secure when BASE_URL is https
@@ -72,7 +100,7 @@ def _load_environment(app: Flask) -> None:
     """Read STORYTIME_* variables; JSON values (true, 30, [..]) are parsed like Flask does."""
     app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
     # Plain strings that JSON parsing must never turn into other types.
-    for key in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "REDIS_URL"):
+    for key in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "REDIS_URL", "HOST"):
         value = os.environ.get(ENV_PREFIX + key)
         if value is not None:
             app.config[key] = value

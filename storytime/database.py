@@ -75,12 +75,10 @@ def _begin_sqlite(connection: Any) -> None:
 def _queue_for_writing(connection: Any) -> None:
     """Wait for this process's other writers in Python, not in SQLite's busy handler.
 
-    SQLite's busy handler polls, sleeping in steps that grow to 100 ms, so under a
-    burst of shares the writers slept more than they wrote (throughput fell to a
-    few dozen shares a second). A lock per database file hands the turn over the
-    moment the previous writer's connection goes back to the pool. Other processes
-    on the same file still meet the busy timeout, as before; a writer that waited
-    that long here goes ahead and lets SQLite decide.
+    The busy handler sleeps between polls; this lock per database file hands the turn
+    over as soon as the previous writer's connection is returned (see
+    docs/performance.md, Writers). Other processes still meet the busy timeout; a
+    writer that waited that long here goes ahead and lets SQLite decide.
     """
     key = str(connection.engine.url)
     with _writer_locks_guard:

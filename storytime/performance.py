@@ -22,19 +22,13 @@ from flask import Flask, Response, current_app, g, request
 from flask_compress import Compress
 from flask_login import current_user
 
+from storytime.config import Defaults
 from storytime.templating import asset_url
 
 ONE_YEAR = 365 * 24 * 60 * 60
-COMPRESSIBLE = {
-    "text/html",
-    "text/css",
-    "text/plain",
-    "text/javascript",
-    "application/javascript",
-    "application/json",
-    "image/svg+xml",
-}
-MIN_SIZE = 500  # below this the headers cost more than they save
+# Static files are compressed here by the same rules Flask-Compress applies to pages.
+COMPRESSIBLE = frozenset(Defaults.COMPRESS_MIMETYPES)
+MIN_SIZE = Defaults.COMPRESS_MIN_SIZE
 # The same bytes for everyone, whoever asks: these keep their own caching for staff too.
 SHARED_ENDPOINTS = {"static", "api.openapi_document"}
 # Directives that still mean something beside no-store (a stream's no-transform).
@@ -179,13 +173,9 @@ compress = Compress()
 
 def init_app(app: Flask) -> None:
     """Install compression, static caching and (when configured) Server-Timing."""
-    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    app.config.setdefault("COMPRESS_MIMETYPES", sorted(COMPRESSIBLE))
-    app.config.setdefault("COMPRESS_MIN_SIZE", MIN_SIZE)
     # Never compress a streamed body: a compressor holds live events back until its
     # buffer fills. (Static files are streamed too; static_headers compresses them.)
     app.config["COMPRESS_STREAMS"] = False
-    app.config.setdefault("SERVER_TIMING", False)
     if app.config["SERVER_TIMING"]:
         # Registered first so it runs last and counts compression too.
         app.before_request(_start_timer)

@@ -4,7 +4,7 @@ Library Wi-Fi puts every phone in the room behind one address, so shares are
 limited per phone (its `st_phone` cookie) and per storytime, with only a
 generous ceiling per address. Unknown join codes are limited per address, so
 codes cannot be walked; a code that exists is neither counted nor refused there.
-Each limit is a setting (`STORYTIME_RATELIMIT_…`).
+Each limit is a setting (`STORYTIME_RATELIMIT_…`), its default in `config.Defaults`.
 """
 
 from __future__ import annotations
@@ -20,17 +20,10 @@ from storytime.share.phone import COOKIE_NAME, COOKIE_PATTERN
 from storytime.share.service import phone_hash
 from storytime.storytimes.service import code_exists, normalise_code
 
-DEFAULTS = {
-    "RATELIMIT_SHARE_PER_PHONE": "10 per minute; 120 per hour",
-    "RATELIMIT_SHARE_PER_STORYTIME": "300 per minute",
-    "RATELIMIT_SHARE_PER_ADDRESS": "300 per minute; 3000 per hour",
-    "RATELIMIT_UNKNOWN_CODE_PER_ADDRESS": "30 per minute; 300 per hour",
-}
-
 
 def _setting(name: str) -> Callable[[], str]:
     """Read a limit from the config at request time, so tests and admins can change it."""
-    return lambda: str(current_app.config.get(name) or DEFAULTS[name])
+    return lambda: str(current_app.config[name])
 
 
 def phone_or_address_key() -> str:

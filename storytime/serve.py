@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -18,21 +17,13 @@ from storytime.config import Defaults
 from storytime.events import notifier_for
 from storytime.purge import start_schedule
 
-# Cheroot runs each request, and each open live screen, on a thread of its own: a
-# stream holds its thread for minutes. (Idle kept-alive connections hold no thread.) With 200 threads, 200 screens took them all
-# and every caregiver's share then waited (bench/idle_streams.py). An idle stream's
-# thread costs ~40 KB and no CPU between heartbeats, so the default holds a library
-# system's 1,000 screens with 100 threads to spare for sharing.
-DEFAULT_THREADS = 1100
-# ...but those threads share one interpreter lock. When a burst of shares ran on dozens
-# of threads at once, each request's CPU was sliced between all of them, and the share
-# holding the SQLite write lock was slowed by the ones queueing behind it (bench/load.py).
-# Ordinary requests therefore take one of a few slots; live streams never wait for one.
-DEFAULT_REQUEST_SLOTS = 4
-
 
 class RequestSlots:
-    """Run at most `slots` ordinary requests at once; live streams go straight through."""
+    """Run at most `slots` ordinary requests at once; live streams go straight through.
+
+    Threads share one interpreter lock: a burst run on dozens of them at once slowed the
+    share holding SQLite's write lock (see docs/performance.md, Request slots).
+    """
 
     def __init__(self, app, slots: int) -> None:
         self.app = app
@@ -50,18 +41,17 @@ class RequestSlots:
 def main(argv: list[str] | None = None) -> None:
     """Upgrade the database, print the setup link if needed, and serve."""
     parser = argparse.ArgumentParser(prog="storytime", description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("STORYTIME_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("STORYTIME_PORT", "5000")))
+    # Unset options fall back to the config (STORYTIME_HOST, …; defaults in config.Defaults).
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
     parser.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("STORYTIME_THREADS", DEFAULT_THREADS)),
         help="Each open live screen holds one thread; size this for the screens you run.",
     )
     parser.add_argument(
         "--request-slots",
         type=int,
-        default=int(os.environ.get("STORYTIME_REQUEST_SLOTS", DEFAULT_REQUEST_SLOTS)),
         help="Ordinary requests (not live streams) run at once; 0 for no limit.",
     )
     args = parser.parse_args(argv)
@@ -70,15 +60,20 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app({"AUTO_MIGRATE": True})
-    if app.config["BASE_URL"] == Defaults.BASE_URL:
+    config = app.config
+    host = config["HOST"] if args.host is None else args.host
+    port = int(config["PORT"] if args.port is None else args.port)
+    threads = int(config["THREADS"] if args.threads is None else args.threads)
+    slots = int(config["REQUEST_SLOTS"] if args.request_slots is None else args.request_slots)
+    if config["BASE_URL"] == Defaults.BASE_URL:
         # Unless configured, links and QR codes point where this server listens.
-        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-        host = f"[{host}]" if ":" in host else host
-        app.config["BASE_URL"] = f"http://{host}:{args.port}"
+        link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        link_host = f"[{link_host}]" if ":" in link_host else link_host
+        config["BASE_URL"] = f"http://{link_host}:{port}"
     with app.app_context():
         link = issue_setup_link()
     start_schedule(app)  # PURGE_AFTER_DAYS: purge old personal text now, then daily
-    print(f"Storytime is running at http://{args.host}:{args.port}/", flush=True)
+    print(f"Storytime is running at http://{host}:{port}/", flush=True)
     # Said at every start: the operator backs up, and must not lose, this folder.
     print(f"Data folder: {app.instance_path}", flush=True)
     if link:
@@ -86,18 +81,16 @@ def main(argv: list[str] | None = None) -> None:
             f"No staff account yet. Create the first admin here (works once):\n  {link}", flush=True
         )
 
-    if args.request_slots > 0:
-        app.wsgi_app = RequestSlots(app.wsgi_app, args.request_slots)  # type: ignore[method-assign]
-    run_server(app, args.host, args.port, args.threads)
+    if slots > 0:
+        app.wsgi_app = RequestSlots(app.wsgi_app, slots)  # type: ignore[method-assign]
+    run_server(app, host, port, threads)
 
 
 def run_server(app: Flask, host: str, port: int, threads: int) -> None:
     """Serve until Ctrl+C or SIGTERM, then let ordinary requests finish and end the streams.
 
-    Cheroot rather than waitress: waitress's event loop asks every open connection
-    whether it is readable and writable on each turn, and with a room's phones all
-    connected that loop took a third of the interpreter (bench/load.py: a burst ran at
-    half the rate on twice the CPU).
+    Cheroot parks idle kept-alive connections in a selector, where waitress scanned them
+    all on every turn (see docs/performance.md, Cheroot).
     """
     server = wsgi.Server(
         (host, port),

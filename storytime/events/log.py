@@ -41,8 +41,8 @@ def record(
         )
     if share is not None and share.id is None:
         db.session.flush()
-    # Plain Core statements on the session's connection: nothing reads the event back
-    # as an object, and the ORM's insert machinery costs more than the statement.
+    # Core, not the ORM: nothing reads the event back as an object, and a share's write
+    # is on every phone's path (see docs/performance.md, The share's write).
     connection = db.session.connection()
     event_id = connection.execute(
         insert(Event.__table__)
@@ -93,11 +93,10 @@ def _ring_after_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_transaction_end")
 def _ring_when_ended(session: Session, transaction: Any) -> None:
-    """Wake the streams once the connection is back in the pool.
+    """Wake the streams once the connection, and with it the writer lock, is back in the pool.
 
-    after_commit runs while the connection (and with it SQLite's per-file writer
-    lock, see database.py) is still held; waking streams there made the next writer
-    wait for the woken threads to let go of the interpreter lock.
+    In after_commit the next writer would wait for the woken threads (see
+    docs/performance.md, Waking streams).
     """
     if transaction.parent is not None:
         return
