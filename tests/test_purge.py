@@ -9,8 +9,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from seeded_world import Phone, seed, share_rows, sign_in, table_snapshot
 from sqlalchemy import text as sql
-from trust_world import Phone, seed, share_rows, sign_in, table_snapshot
 
 from storytime.extensions import db
 from storytime.models import Event, Share, SongbookEntry, Storytime, now_utc

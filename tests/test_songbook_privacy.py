@@ -14,9 +14,10 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from factories import make_storytime
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from trust_world import Phone, make_storytime, seed, sign_in
+from seeded_world import Phone, seed, sign_in
 
 from storytime.extensions import db
 from storytime.models import PlannedSong, Share, SongAlias, SongbookEntry, Storytime, now_utc
@@ -32,9 +33,8 @@ def world(app):
 
 def open_room(app, branch: str) -> tuple[int, str]:
     """Open a storytime at a branch; return its id and join code."""
-    with app.app_context():
-        storytime = make_storytime(branch)
-        return storytime.id, storytime.code
+    storytime = make_storytime(app, branch)
+    return storytime.id, storytime.code
 
 
 def close_and_publish(app, *storytime_ids: int) -> None:
