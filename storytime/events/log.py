@@ -9,6 +9,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from storytime.events import notifier_for
 from storytime.extensions import db
 from storytime.models import Event, Share, Storytime
 from storytime.models.base import now_utc
@@ -103,9 +104,7 @@ def _ring_when_ended(session: Session, transaction: Any) -> None:
     touched = session.info.pop(RING_KEY, None)
     if not touched:
         return
-    notifier = current_app.extensions.get("storytime_notifier")
-    if notifier is None:
-        return
+    notifier = notifier_for(current_app)
     for storytime_id in touched:
         notifier.publish(storytime_id)
 

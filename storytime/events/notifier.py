@@ -140,7 +140,7 @@ class RedisNotifier(LocalNotifier):
                     pubsub.close()
 
     def wait_until_listening(self, timeout: float = 5.0) -> bool:
-        """Block until the listener is subscribed (used at start and in tests)."""
+        """Block until the listener is subscribed; return False after `timeout` seconds."""
         return self._connected.wait(timeout)
 
     @property

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from storytime.events import notifier_for
 from storytime.extensions import db
 from storytime.redirects import safe_path
 from storytime.storytimes.routes import index as storytimes_index
@@ -54,7 +55,7 @@ def set_language(code: str):
 @bp.route("/healthz")
 def health():
     """Report whether the database answers, for load balancers and monitoring."""
-    notifier = current_app.extensions["storytime_notifier"]
+    notifier = notifier_for(current_app)
     report = {
         "notifier": "redis" if current_app.config["REDIS_URL"] else "local",
         "notifier_healthy": notifier.healthy,

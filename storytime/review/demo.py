@@ -159,11 +159,11 @@ def _share_text(rng: random.Random, kind: str) -> tuple[str, str | None]:
     return rng.choice(IDEAS), None
 
 
-def seed(seed_value: int = 2024, weeks: int = 52, today: date | None = None) -> dict[str, int]:
+def seed(seed_value: int = 2024, weeks: int = 52) -> dict[str, int]:
     """Insert the demo year; return how many rows of each kind were added."""
     rng = random.Random(seed_value)
     zone = ZoneInfo(settings.timezone())
-    today = today or datetime.now(zone).date()
+    today = datetime.now(zone).date()
     branches = _branches()
     families = {b.id: [f"{b.slug}-{i}" for i in range(70)] for b in branches}
     # The known keys stay in memory: thousands of songs are filed without a look-up each.

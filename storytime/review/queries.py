@@ -30,7 +30,6 @@ from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, Branch, Share, Storytime, User
 
 PER_PAGE = 25
-MAX_PER_PAGE = 200
 
 
 class FilterError(ValueError):

@@ -97,9 +97,6 @@ THEME_TIPS = (
     (("feelings", "emotions", "friends", "sharing"), _l("A tip for big feelings")),
 )
 
-# Every kind is open on a new storytime; the librarian unticks what she does not want.
-DEFAULT_OPEN = KINDS
-
 
 def default_question(kind: str, audience: str = "all_ages", theme: str = "") -> str:
     """Return the suggested question for one kind, in the reader's language."""
