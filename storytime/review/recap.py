@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_
 
-from storytime.database import begin_write
-from storytime.events.log import record
 from storytime.extensions import db
 from storytime.models import Share, Storytime
+from storytime.share.service import ShareGone, share_change
 
 RECAP_KINDS = ("tip", "song", "question")
 NOTE_MAX_LENGTH = 2000
@@ -127,20 +126,15 @@ def save_recap(storytime: Storytime, note: str, published: bool, show_names: boo
 
 def set_included(share: Share, included: bool) -> None:
     """Put a share in the recap (star it) or take it out (unstar it and take it off screen)."""
-    share_id, storytime_id = share.id, share.storytime_id
-    begin_write()
-    share = db.session.get(Share, share_id)
-    if share is None:
-        db.session.commit()
-        return
-    was_visible = share.visible_on_display
-    if included:
-        if not share.allow_screen:
-            db.session.rollback()
-            raise ValueError("staff-only shares never go in the recap")
-        share.starred, share.held = True, False
-    else:
-        share.starred = share.on_screen = share.pinned = False
-        share.hidden_by_staff = True  # a staff hide: the caregiver cannot show it again
-    record(storytime_id, "share.updated", share=share, public=was_visible)
-    db.session.commit()
+    try:
+        with share_change(share.id) as change:
+            share = change.share
+            if included:
+                if not share.allow_screen:
+                    raise ValueError("staff-only shares never go in the recap")
+                share.starred, share.held = True, False
+            else:
+                share.starred = share.on_screen = share.pinned = False
+                share.hidden_by_staff = True  # a staff hide: the caregiver cannot show it again
+    except ShareGone:
+        return  # deleted meanwhile: nothing is left to put in or take out

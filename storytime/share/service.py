@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -33,6 +36,46 @@ MODERATION_FLAGS = ("on_screen", "pinned", "answered", "starred")
 
 class ShareError(ApiError, ValueError):
     """A share that cannot be accepted or changed; the message is shown to the person."""
+
+
+class ShareGone(ShareError):
+    """The share was deleted before the change could be made."""
+
+
+@dataclass
+class ShareChange:
+    """A share loaded under the write lock, and whether the display showed it before."""
+
+    share: Share
+    was_visible: bool
+
+
+@contextmanager
+def share_change(
+    share_id: int, event: str = "share.updated", *, public: bool | None = None
+) -> Iterator[ShareChange]:
+    """Load a share under the write lock; once the body has changed it, log the event and commit.
+
+    The event is public when the display showed the share before or shows it after,
+    unless `public` says otherwise. Raise ShareGone (404) when the share no longer
+    exists; roll back when the body raises.
+    """
+    begin_write()
+    share = db.session.get(Share, share_id)
+    if share is None:
+        db.session.rollback()
+        raise ShareGone(_l("This share has been deleted."), 404)
+    storytime_id = share.storytime_id
+    change = ShareChange(share, was_visible=share.visible_on_display)
+    try:
+        yield change
+    except BaseException:
+        db.session.rollback()
+        raise
+    if public is None:
+        public = change.was_visible or share.visible_on_display
+    record(storytime_id, event, share_id=share_id, public=public)
+    db.session.commit()
 
 
 def clean_text(value: str) -> str:
@@ -171,34 +214,25 @@ def edit_own_share(
     """Let the phone that sent a share change it while the storytime is open."""
     _check_owner(share, phone)
     _kind, text, name = _validated(share.storytime, share.kind, text, name)
-    share_id = share.id
-    begin_write()
-    share = db.session.get(Share, share_id)
-    was_visible = share.visible_on_display
-    if (share.text, share.name) != (text, name):
-        erases_text()  # the words replaced must not stay on disk
-    share.text, share.name = text, name
-    share.allow_screen = allow_screen
-    if not allow_screen:
-        # Withdrawing consent always works, at once; a staff hide stays recorded.
-        share.on_screen = share.pinned = share.held = False
-    elif share.hidden_by_staff:
-        # Staff took it off the screen: neither a new choice nor new words bring it back.
-        share.on_screen = share.pinned = False
-    elif share.storytime.moderation == "review" or matches_word_list(text, name):
-        # Changed words are checked again before they can reach the screen.
-        share.on_screen, share.held = False, True
-    elif not was_visible:
-        share.on_screen, share.held = True, False
-    if share.kind == "song":
-        file_song(share)
-    record(
-        share.storytime_id,
-        "share.updated",
-        share=share,
-        public=was_visible or share.visible_on_display,
-    )
-    db.session.commit()
+    with share_change(share.id) as change:
+        share = change.share
+        if (share.text, share.name) != (text, name):
+            erases_text()  # the words replaced must not stay on disk
+        share.text, share.name = text, name
+        share.allow_screen = allow_screen
+        if not allow_screen:
+            # Withdrawing consent always works, at once; a staff hide stays recorded.
+            share.on_screen = share.pinned = share.held = False
+        elif share.hidden_by_staff:
+            # Staff took it off the screen: neither a new choice nor new words bring it back.
+            share.on_screen = share.pinned = False
+        elif share.storytime.moderation == "review" or matches_word_list(text, name):
+            # Changed words are checked again before they can reach the screen.
+            share.on_screen, share.held = False, True
+        elif not change.was_visible:
+            share.on_screen, share.held = True, False
+        if share.kind == "song":
+            file_song(share)
     return share
 
 
@@ -217,18 +251,13 @@ def _check_owner(share: Share, phone: str) -> None:
 
 def delete_share(share: Share) -> None:
     """Delete a share for good: its text leaves the database, screens drop it."""
-    share_id, storytime_id = share.id, share.storytime_id
-    begin_write()
-    share = db.session.get(Share, share_id)
-    if share is None:
-        db.session.commit()
-        return
-    was_visible = share.visible_on_display
-    db.session.delete(share)
-    db.session.flush()
-    erases_text()
-    record(storytime_id, "share.deleted", share_id=share_id, public=was_visible)
-    db.session.commit()
+    try:
+        with share_change(share.id, "share.deleted") as change:
+            db.session.delete(change.share)
+            db.session.flush()
+            erases_text()
+    except ShareGone:
+        return  # deleted meanwhile: nothing is left to delete
 
 
 def moderate(share: Share, changes: dict[str, bool]) -> Share:
@@ -245,34 +274,25 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
         )
     if changes.get("answered") and share.kind != "question":
         raise ShareError(_l("Only questions can be marked answered."), 422, field="answered")
-    share_id, storytime_id = share.id, share.storytime_id
-    begin_write()
-    share = db.session.get(Share, share_id)
-    was_visible = share.visible_on_display
-    if "on_screen" in changes:
-        share.on_screen = changes["on_screen"]
-        # Only staff may show again what staff took off the screen.
-        share.hidden_by_staff = not share.on_screen
-        share.held = False
-        if not share.on_screen:
+    with share_change(share.id) as change:
+        share = change.share
+        if "on_screen" in changes:
+            share.on_screen = changes["on_screen"]
+            # Only staff may show again what staff took off the screen.
+            share.hidden_by_staff = not share.on_screen
+            share.held = False
+            if not share.on_screen:
+                share.pinned = False
+        if changes.get("pinned"):
+            _unpin_others(share.storytime_id, share.id)
+            share.pinned = True
+            share.on_screen, share.held = True, False  # a pinned share is shown large
+            share.hidden_by_staff = False
+        elif changes.get("pinned") is False:
             share.pinned = False
-    if changes.get("pinned"):
-        _unpin_others(storytime_id, share_id)
-        share.pinned = True
-        share.on_screen, share.held = True, False  # a pinned share is shown large
-        share.hidden_by_staff = False
-    elif changes.get("pinned") is False:
-        share.pinned = False
-    for flag in ("answered", "starred"):
-        if flag in changes:
-            setattr(share, flag, changes[flag])
-    record(
-        storytime_id,
-        "share.updated",
-        share=share,
-        public=was_visible or share.visible_on_display,
-    )
-    db.session.commit()
+        for flag in ("answered", "starred"):
+            if flag in changes:
+                setattr(share, flag, changes[flag])
     return share
 
 
