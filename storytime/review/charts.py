@@ -16,8 +16,8 @@ from sqlalchemy import func
 
 from storytime.extensions import db
 from storytime.models import KINDS, Branch, Share, SongbookEntry, Storytime, User
-from storytime.review.labels import kind_label
 from storytime.review.queries import Filters, month_expr, scoped_storytimes
+from storytime.share.kinds import kind_heading
 
 # Fill and pattern per kind: the pattern tells kinds apart without colour.
 KIND_STYLE = {
@@ -81,7 +81,7 @@ def shares_per_month(user: User, filters: Filters) -> Chart:
         data.setdefault(f"{int(y):04d}-{int(m):02d}", {})[kind] = count
     months = sorted(data)[-24:]
     title = _("Shares per month, by kind")
-    headers = [_("Month"), *(kind_label(k) for k in KINDS), _("Total")]
+    headers = [_("Month"), *(kind_heading(k) for k in KINDS), _("Total")]
     rows = [[m, *(data[m].get(k, 0) for k in KINDS), sum(data[m].values())] for m in months]
     desc = (
         _("Stacked bars for %(n)d months; the busiest month had %(max)d shares.")
@@ -114,7 +114,7 @@ def shares_per_month(user: User, filters: Filters) -> Chart:
             out.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="url(#{key}-{kind})" stroke="#fff" stroke-width="0.5">'
-                f"<title>{escape(row[0])}: {escape(kind_label(kind))} {count}</title></rect>"
+                f"<title>{escape(row[0])}: {escape(kind_heading(kind))} {count}</title></rect>"
             )
         out.append(
             f'<text x="{x + bar / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" class="value">'
@@ -130,7 +130,7 @@ def shares_per_month(user: User, filters: Filters) -> Chart:
         out.append(
             f'<rect x="{width - 118}" y="{ly}" width="18" height="18" fill="url(#{key}-{kind})" '
             f'stroke="#222"/><text x="{width - 94}" y="{ly + 14}" class="legend">'
-            f"{escape(kind_label(kind))}</text>"
+            f"{escape(kind_heading(kind))}</text>"
         )
     out.append("</svg>")
     return Chart(key, title, desc, Markup("".join(out)), headers, rows)

@@ -7,14 +7,17 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from storytime.extensions import db
 from storytime.models import FollowUp, Storytime
 from storytime.ratelimits import code_lookup_limit
-from storytime.review.labels import audience_label, kind_label
 from storytime.review.recap import Recap, public_recap
+from storytime.share.kinds import kind_heading
+from storytime.storytimes.defaults import audience_label
 from storytime.storytimes.service import find_by_code
 
 # The families' take-home page lives beside the join link, outside /review.
 public_bp = Blueprint("recap", __name__)
-# Every page, staff or public, names kinds and audiences with these words.
-public_bp.add_app_template_global(kind_label, "kind_label")
+# Every page, staff or public, names kinds and audiences with these words; a macro imported
+# without context (review/_filters.html) sees only these globals. `kind_label`, one share's
+# kind, comes from the share blueprint's context processor.
+public_bp.add_app_template_global(kind_heading, "kind_heading")
 public_bp.add_app_template_global(audience_label, "audience_label")
 
 FOLLOW_UPS_ON_BRANCH_PAGE = 5

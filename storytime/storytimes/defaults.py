@@ -115,4 +115,5 @@ def default_prompts(audience: str = "all_ages", theme: str = "") -> dict[str, st
 
 
 def audience_label(audience: str) -> str:
+    """Return the word people see for a storytime's audience."""
     return str(AUDIENCE_LABELS.get(audience, audience))
