@@ -125,6 +125,7 @@ function startSharing(form) {
     visibilityTouched = !!draft.touched;
   }
 
+  // To a phone, `on_screen` is the caregiver's consent; `shown` is whether it is on screen now.
   function whereLabel(share) {
     if (!share.on_screen) return data.msgWhereLibrarian;
     return share.shown ? data.msgWhereScreen : data.msgWhereHeld;

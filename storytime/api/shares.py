@@ -45,6 +45,17 @@ def _boolean(body: dict, key: str, *, required: bool) -> bool | None:
     return body[key]
 
 
+def _allow_screen(body: dict) -> bool | None:
+    """Read the phone's `on_screen`: whether the share may go on the big screen, or None.
+
+    To a phone, `on_screen` is the caregiver's consent, kept as `Share.allow_screen`: not
+    staff's `on_screen` (shown on the display now), which a phone reads as `shown`. Left
+    out, the phone made no choice: a new share takes its kind's default, an edit keeps
+    the choice made before.
+    """
+    return _boolean(body, "on_screen", required=False)
+
+
 def _storytime(code: str, *, must_be_open: bool) -> Storytime:
     storytime = find_by_code(code)
     if storytime is None:
@@ -83,8 +94,7 @@ def create_share_json(code: str):
     kind = _string(body, "kind", required=True)
     text = _string(body, "text", required=True)
     name = _string(body, "name", required=False, nullable=True)
-    # Absent: the phone made no choice, and the kind's default applies (see create_share).
-    on_screen = _boolean(body, "on_screen", required=False)
+    allow_screen = _allow_screen(body)
     client_id = _string(body, "client_id", required=True)
     storytime = _storytime(code, must_be_open=False)
     if storytime.state != "open":
@@ -104,7 +114,7 @@ def create_share_json(code: str):
         kind=kind or "",
         text=text or "",
         name=name,
-        allow_screen=on_screen,
+        allow_screen=allow_screen,
         client_id=client_id or "",
         phone=current_phone(),
     )
@@ -140,7 +150,7 @@ def update_share(code: str, share_id: int):
     text = _string(body, "text", required=False)
     name_given = "name" in body
     name = _string(body, "name", required=False, nullable=True)
-    on_screen = _boolean(body, "on_screen", required=False)
+    allow_screen = _allow_screen(body)
     storytime = _storytime(code, must_be_open=False)
     share = _own(storytime, share_id)
     share = edit_own_share(
@@ -148,7 +158,7 @@ def update_share(code: str, share_id: int):
         current_phone(),
         text=share.text if text is None else text,
         name=name if name_given else share.name,
-        allow_screen=share.allow_screen if on_screen is None else on_screen,
+        allow_screen=share.allow_screen if allow_screen is None else allow_screen,
     )
     return jsonify(share_for_phone(share))
 

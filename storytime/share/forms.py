@@ -22,19 +22,22 @@ class ShareFields(FlaskForm):
         _l("Your first name (optional)"),
         render_kw={"autocomplete": "given-name", "autocapitalize": "words"},
     )
-    on_screen = RadioField(
+    # Posted as `on_screen`, as the JSON API names it: the caregiver's consent to the big
+    # screen (Share.allow_screen), not whether a share is shown now (Share.on_screen).
+    screen_choice = RadioField(
         _l("Who may see it?"),
         choices=[
             SelectChoice(SCREEN, _l("Show on the big screen")),
             SelectChoice(LIBRARIAN, _l("Just for the librarian")),
         ],
         validate_choice=False,
+        name="on_screen",
     )
 
     def allow_screen(self) -> bool | None:
         """Return the caregiver's choice, or None when none was sent (the service decides)."""
-        if self.on_screen.data in (SCREEN, LIBRARIAN):
-            return self.on_screen.data == SCREEN
+        if self.screen_choice.data in (SCREEN, LIBRARIAN):
+            return self.screen_choice.data == SCREEN
         return None
 
 

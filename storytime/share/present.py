@@ -48,6 +48,8 @@ def share_for_phone(share: Share) -> dict[str, Any]:
         "kind": share.kind,
         "text": share.text,
         "name": share.name,
+        # A phone's `on_screen` is its consent (allow_screen), as it sends it; whether the
+        # display shows the share now is `shown` (staff's `on_screen`).
         "on_screen": share.allow_screen,
         "shown": share.visible_on_display,
         "created_at": share.created_at.isoformat(),

@@ -101,8 +101,8 @@ def _render_join(storytime: Storytime, form: ShareForm, error: str | None = None
     if form.kind.data not in kinds:
         wanted = request.args.get("kind")
         form.kind.data = wanted if wanted in kinds else (kinds[0] if kinds else None)
-    if form.on_screen.data not in (SCREEN, LIBRARIAN) and form.kind.data:
-        form.on_screen.data = _preselected_audience(form.kind.data, kinds)
+    if form.screen_choice.data not in (SCREEN, LIBRARIAN) and form.kind.data:
+        form.screen_choice.data = _preselected_choice(form.kind.data, kinds)
     return render_template(
         "share/join.html",
         storytime=storytime,
@@ -115,8 +115,8 @@ def _render_join(storytime: Storytime, form: ShareForm, error: str | None = None
     )
 
 
-def _preselected_audience(kind: str, kinds: list[str]) -> str | None:
-    """Return the audience to check before the caregiver chooses, or None to check neither.
+def _preselected_choice(kind: str, kinds: list[str]) -> str | None:
+    """Return the screen choice to check before the caregiver chooses, or None for neither.
 
     Without JavaScript the radios do not follow a change of kind, so "the big screen" is
     checked only when no open kind is private by default: a caregiver who then picks
@@ -195,7 +195,7 @@ def edit(code: str, share_id: int):
         return _not_sharing(storytime, 409 if request.method == "POST" else 200)
     form = EditShareForm(obj=None if request.method == "POST" else share)
     if request.method == "GET":
-        form.on_screen.data = SCREEN if share.allow_screen else LIBRARIAN
+        form.screen_choice.data = SCREEN if share.allow_screen else LIBRARIAN
     error = None
     status = 200
     if form.validate_on_submit():
