@@ -72,7 +72,7 @@ def wait_for(chunks: queue.Queue, predicate) -> tuple[str, bool]:
 def test_generator_sends_a_first_comment_then_each_new_event(app):
     storytime_id = make_storytime(app).id
     with app.app_context():
-        stream = event_stream(storytime_id, audience=STAFF, max_seconds=30, heartbeat_seconds=30)
+        stream = event_stream(storytime_id, reader=STAFF, max_seconds=30, heartbeat_seconds=30)
         first = next(stream)
         assert first.startswith("retry: 2000\n: ")
         assert first.endswith("\n\n")
@@ -87,7 +87,7 @@ def test_generator_sends_a_first_comment_then_each_new_event(app):
 def test_generator_sends_heartbeats_while_nothing_happens(app):
     storytime_id = make_storytime(app).id
     with app.app_context():
-        stream = event_stream(storytime_id, audience=STAFF, max_seconds=30, heartbeat_seconds=0.05)
+        stream = event_stream(storytime_id, reader=STAFF, max_seconds=30, heartbeat_seconds=0.05)
         next(stream)
         assert next(stream) == ": heartbeat\n\n"
         assert next(stream) == ": heartbeat\n\n"
@@ -97,7 +97,7 @@ def test_generator_sends_heartbeats_while_nothing_happens(app):
 def test_generator_ends_after_its_time_so_browsers_reconnect(app):
     storytime_id = make_storytime(app).id
     with app.app_context():
-        stream = event_stream(storytime_id, audience=STAFF, max_seconds=0)
+        stream = event_stream(storytime_id, reader=STAFF, max_seconds=0)
         frames = list(stream)
     assert len(frames) == 1 and frames[0].startswith("retry:")
 
@@ -204,7 +204,7 @@ def test_generator_revokes_a_display_whose_token_changed(app):
     storytime = make_storytime(app)
     storytime_id, token = storytime.id, storytime.display_token
     with app.app_context():
-        stream = event_stream(storytime_id, audience=DISPLAY, display_token=token, max_seconds=30)
+        stream = event_stream(storytime_id, reader=DISPLAY, display_token=token, max_seconds=30)
         next(stream)
         from storytime.extensions import db
         from storytime.models import Storytime

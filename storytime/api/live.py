@@ -13,7 +13,7 @@ from flask_login import current_user
 from storytime.api.routes import bp
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
-from storytime.live.access import deny_non_staff, reader_audience, require_runner
+from storytime.live.access import deny_non_staff, feed_reader, require_runner
 from storytime.live.feed import read_feed, storytime_for_staff
 from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime
@@ -38,9 +38,9 @@ def _event_id(value: str | None, name: str) -> int:
 def live_events(storytime_id: int):
     """Return the events after `?after=` in the reader's shape (staff or display)."""
     storytime = db.get_or_404(Storytime, storytime_id)
-    audience, _token = reader_audience(storytime)
+    reader, _token = feed_reader(storytime)
     after = _event_id(request.args.get("after"), "after")
-    feed = read_feed(storytime, after, audience)
+    feed = read_feed(storytime, after, reader)
     response = jsonify(events=feed.items, last_id=feed.last_id, more=feed.more)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -50,7 +50,7 @@ def live_events(storytime_id: int):
 def live_stream(storytime_id: int):
     """Follow the storytime as Server-Sent Events; resumes after `Last-Event-ID`."""
     storytime = db.get_or_404(Storytime, storytime_id)
-    audience, token = reader_audience(storytime)
+    reader, token = feed_reader(storytime)
     header = request.headers.get("Last-Event-ID")
     if header is not None and header.strip():
         after = _event_id(header, "Last-Event-ID")
@@ -58,7 +58,7 @@ def live_stream(storytime_id: int):
         after = _event_id(request.args.get("last_event_id"), "last_event_id")
     # The generator opens its own sessions; hold nothing from this one while streaming.
     db.session.remove()
-    body = event_stream(storytime_id, audience=audience, after=after, display_token=token)
+    body = event_stream(storytime_id, reader=reader, after=after, display_token=token)
     response = Response(stream_with_context(body), mimetype="text/event-stream")
     # no-transform: proxies must not compress or rewrite (that would buffer the stream).
     # no-store: it is live, and the display's and staff's feeds are nobody else's.

@@ -37,8 +37,8 @@ def require_runner(storytime: Storytime) -> None:
         abort(403)
 
 
-def reader_audience(storytime: Storytime) -> tuple[str, str | None]:
-    """Return which feed this request may read (staff or display) and the display token.
+def feed_reader(storytime: Storytime) -> tuple[str, str | None]:
+    """Return which reader this request is (staff or display) and the display token.
 
     A display token decides alone, even for signed-in staff, so a staff laptop
     opening the display link sees exactly what the room sees.

@@ -1,7 +1,8 @@
-"""Turn a storytime's event log into the JSON feed one audience may see.
+"""Turn a storytime's event log into the JSON feed one reader may see.
 
 Events only name what changed; each item carries the share or storytime as it is
-*now*, in the shape of the audience. Two audiences:
+*now*, in the reader's shape. Two readers (a storytime's *audience* is its
+babies, toddlers…; who reads a feed is its *reader*):
 
 - staff: every event; a share as `share_for_staff`, a deleted one as `{"id": …}`;
   storytime events with the live state (state, quiet, links, counts).
@@ -25,7 +26,7 @@ from storytime.storytimes.links import display_url, join_url
 
 STAFF = "staff"
 DISPLAY = "display"
-AUDIENCES = (STAFF, DISPLAY)
+READERS = (STAFF, DISPLAY)
 PAGE_SIZE = 500
 
 
@@ -126,23 +127,23 @@ def display_items(storytime: Storytime, events: list[EventWithShare]) -> list[di
     return items
 
 
-def read_events(storytime_id: int, after: int, audience: str, *, limit: int = PAGE_SIZE):
-    """Return the events after `after` that this audience may see, each with its share."""
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r}")
-    return events_after(storytime_id, after, public_only=audience == DISPLAY, limit=limit)
+def read_events(storytime_id: int, after: int, reader: str, *, limit: int = PAGE_SIZE):
+    """Return the events after `after` that this reader may see, each with its share."""
+    if reader not in READERS:
+        raise ValueError(f"unknown reader {reader!r}")
+    return events_after(storytime_id, after, public_only=reader == DISPLAY, limit=limit)
 
 
 def render_feed(
     storytime: Storytime,
     events: list[EventWithShare],
     after: int,
-    audience: str,
+    reader: str,
     *,
     limit: int = PAGE_SIZE,
 ) -> Feed:
-    """Turn events read by `read_events` into the audience's feed page."""
-    render = staff_items if audience == STAFF else display_items
+    """Turn events read by `read_events` into the reader's feed page."""
+    render = staff_items if reader == STAFF else display_items
     return Feed(
         items=render(storytime, events),
         last_id=events[-1][0].id if events else after,
@@ -150,10 +151,10 @@ def render_feed(
     )
 
 
-def read_feed(storytime: Storytime, after: int, audience: str, *, limit: int = PAGE_SIZE) -> Feed:
-    """Return the audience's items for events after `after`, oldest first."""
-    events = read_events(storytime.id, after, audience, limit=limit)
-    return render_feed(storytime, events, after, audience, limit=limit)
+def read_feed(storytime: Storytime, after: int, reader: str, *, limit: int = PAGE_SIZE) -> Feed:
+    """Return the reader's items for events after `after`, oldest first."""
+    events = read_events(storytime.id, after, reader, limit=limit)
+    return render_feed(storytime, events, after, reader, limit=limit)
 
 
 def mentions_storytime(events: list[EventWithShare]) -> bool:

@@ -48,7 +48,7 @@ def token_is_current(storytime: Storytime | None, token: str | None) -> bool:
 def event_stream(
     storytime_id: int,
     *,
-    audience: str,
+    reader: str,
     after: int = 0,
     display_token: str | None = None,
     max_seconds: float | None = None,
@@ -72,7 +72,7 @@ def event_stream(
         storytime = None
         while True:
             seen = notifier.generation(storytime_id)
-            events = read_events(storytime_id, after, audience)
+            events = read_events(storytime_id, after, reader)
             ending = None
             # The storytime's row is read on the first pass, when an event is about the
             # storytime (its state, the quiet screen, a new display link: every change to
@@ -82,10 +82,10 @@ def event_stream(
                 storytime = db.session.get(Storytime, storytime_id)
                 if storytime is None:
                     ending = "gone"
-                elif audience == DISPLAY and not token_is_current(storytime, display_token):
+                elif reader == DISPLAY and not token_is_current(storytime, display_token):
                     ending = "revoked"
             if not ending:
-                feed = render_feed(storytime, events, after, audience)
+                feed = render_feed(storytime, events, after, reader)
             # End the read before sending or sleeping: no connection is held while idle,
             # nor by a stream its client abandons in the middle of a frame.
             db.session.remove()

@@ -1,4 +1,4 @@
-"""JSON shapes of a share for each audience: staff, the display, the phone that sent it."""
+"""JSON shapes of a share for each reader: staff, the display, the phone that sent it."""
 
 from __future__ import annotations
 
