@@ -7,11 +7,14 @@ import re
 import pytest
 from factories import make_storytime
 from live_support import post_share, share_state
+from review_data import add_share
 from seeded_world import Phone, seed, sign_in
 
 from storytime.auth.tokens import create_token
 from storytime.extensions import db
-from storytime.models import User
+from storytime.models import Event, Share, Storytime, User
+from storytime.review.recap import set_included
+from storytime.share.service import ShareGone, delete_share, moderate, save_note
 
 ACTIONS = [
     ("PATCH", {"on_screen": False}),
@@ -415,3 +418,26 @@ def test_a_share_staff_showed_again_follows_the_caregivers_edits_as_before(app):
     phone_edit(phone, sid, on_screen=False)
     assert phone_edit(phone, sid, on_screen=True).get_json()["shown"] is True
     assert on_display(app, world, sid)
+
+
+def test_a_change_to_a_share_deleted_meanwhile_is_a_404_and_logs_nothing(app):
+    storytime_id = make_storytime(app).id
+    share_id = add_share(app, storytime_id, "question", "Books in Arabic?")
+    with app.app_context():
+        stale = db.session.get(Share, share_id)  # what another request still holds
+        db.session.expunge(stale)
+        delete_share(db.session.get(Share, share_id))
+        logged = db.session.execute(db.select(db.func.count(Event.id))).scalar_one()
+        changes = {
+            "moderate": lambda: moderate(stale, {"starred": True}),
+            "note": lambda: save_note(stale, "Shelf 3", answered=True),
+            "recap": lambda: set_included(
+                db.session.get(Storytime, storytime_id), share_id, included=True
+            ),
+        }
+        for name, change in changes.items():
+            with pytest.raises(ShareGone) as gone:
+                change()
+            assert gone.value.status == 404, name
+        delete_share(stale)  # deleting again changes nothing
+        assert db.session.execute(db.select(db.func.count(Event.id))).scalar_one() == logged

@@ -120,6 +120,20 @@ def test_other_branches_cannot_edit_a_recap(app, client, staff, ended):
         assert db.session.get(Storytime, st).recap_published is False
 
 
+def test_only_a_share_of_this_storytime_goes_in_its_recap(app, client, staff, ended):
+    st, _code = ended
+    other = make_storytime(app, title="Toddler Time").id
+    elsewhere = add_share(app, other, "tip", "Another room's tip")
+    staff.signed_in(client)
+    for share_id in (elsewhere, 999_999):
+        response = client.post(
+            f"/review/storytimes/{st}/recap/shares", data={"share_id": share_id, "included": "1"}
+        )
+        assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(Share, elsewhere).starred is False
+
+
 # --- first names: left out unless the librarian turns them on for that recap ---
 
 RECAP_BLOCK = re.compile(r'<div class="recap".*?</div>', re.S)

@@ -7,15 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime.auth.roles import staff_required
-from storytime.database import begin_write, erases_text
-from storytime.events.log import record
 from storytime.extensions import db
 from storytime.models import FollowUp, Share
-from storytime.review import charts, queries
+from storytime.review import charts, queries, service
 from storytime.review.forms import FollowUpForm, NoteForm
 from storytime.review.routes import bp, filter_context
-
-FOLLOW_UP_KINDS = ("idea", "question")
+from storytime.share import service as share_service
 
 
 def reviewable_share(share_id: int) -> Share:
@@ -58,19 +55,9 @@ def save_note(share_id: int):
             for error in errors:
                 flash(error, "error")
         return redirect(_back(url_for("review.questions"))), 303
-    begin_write()
-    share = db.session.get(Share, share_id)
-    note = (form.note.data or "").strip()
-    if share.note and share.note != note:
-        erases_text()  # the note replaced must not stay on disk
-    share.note = note
-    if share.kind == "question":
-        share.answered = bool(form.answered.data)
-    # Dashboards show the note and the answered flag; the display never shows either.
-    record(share.storytime_id, "share.updated", share=share, public=False)
-    db.session.commit()
+    share_service.save_note(share, form.note.data or "", bool(form.answered.data))
     flash(_("Note saved."), "success")
-    return redirect(_back(url_for("review.questions")) + f"#share-{share.id}"), 303
+    return redirect(_back(url_for("review.questions")) + f"#share-{share_id}"), 303
 
 
 @bp.route("/tips")
@@ -115,35 +102,23 @@ def ideas():
 def post_follow_up(share_id: int):
     """Post a public "You asked, we did" follow-up on an idea or a question."""
     share = reviewable_share(share_id)
-    if share.kind not in FOLLOW_UP_KINDS:
-        abort(422, description=_("Follow-ups answer ideas and questions."))
+    service.check_follow_up(share)  # a share of another kind is refused whatever was sent
     form = FollowUpForm()
     if not form.validate():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
         return redirect(_back(url_for("review.ideas"))), 303
-    db.session.add(
-        FollowUp(
-            branch_id=share.storytime.branch_id,
-            share_id=share.id,
-            text=form.text.data.strip(),
-            created_by_id=current_user.id,
-        )
-    )
-    db.session.commit()
+    service.post_follow_up(share, form.text.data, current_user)
     flash(_("Follow-up posted on the branch's page."), "success")
-    return redirect(_back(url_for("review.ideas")) + f"#share-{share.id}"), 303
+    return redirect(_back(url_for("review.ideas")) + f"#share-{share_id}"), 303
 
 
 @bp.route("/follow-ups/<int:follow_up_id>/delete", methods=["POST"])
 @staff_required("coordinator", "admin")
 def delete_follow_up(follow_up_id: int):
     """Take a follow-up off the branch's page."""
-    follow_up = db.get_or_404(FollowUp, follow_up_id)
-    db.session.delete(follow_up)
-    erases_text()
-    db.session.commit()
+    service.delete_follow_up(db.get_or_404(FollowUp, follow_up_id))
     flash(_("Follow-up removed."), "info")
     return redirect(_back(url_for("review.ideas"))), 303
 

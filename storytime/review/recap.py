@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 
+from storytime.errors import ApiError
 from storytime.extensions import db
 from storytime.models import Share, Storytime
-from storytime.share.service import ShareGone, share_change
+from storytime.share.service import share_change
 
 RECAP_KINDS = ("tip", "song", "question")
 NOTE_MAX_LENGTH = 2000
+
+
+class RecapError(ApiError, ValueError):
+    """A change to a recap that cannot be made; the message is shown to the person."""
 
 
 @dataclass
@@ -124,17 +130,17 @@ def save_recap(storytime: Storytime, note: str, published: bool, show_names: boo
     db.session.commit()
 
 
-def set_included(share: Share, included: bool) -> None:
+def set_included(storytime: Storytime, share_id: int, included: bool) -> None:
     """Put a share in the recap (star it) or take it out (unstar it and take it off screen)."""
-    try:
-        with share_change(share.id) as change:
-            share = change.share
-            if included:
-                if not share.allow_screen:
-                    raise ValueError("staff-only shares never go in the recap")
-                share.starred, share.held = True, False
-            else:
-                share.starred = share.on_screen = share.pinned = False
-                share.hidden_by_staff = True  # a staff hide: the caregiver cannot show it again
-    except ShareGone:
-        return  # deleted meanwhile: nothing is left to put in or take out
+    storytime_id = storytime.id
+    with share_change(share_id) as change:
+        share = change.share
+        if share.storytime_id != storytime_id:
+            raise RecapError(_l("That share is not in this storytime."), 404)
+        if not share.allow_screen:
+            raise RecapError(_l("This share is for the librarian only; it never goes public."), 409)
+        if included:
+            share.starred, share.held = True, False
+        else:
+            share.starred = share.on_screen = share.pinned = False
+            share.hidden_by_staff = True  # a staff hide: the caregiver cannot show it again

@@ -12,6 +12,7 @@ from storytime.models import AUDIENCES, KINDS, Share, Storytime
 from storytime.review import exports, queries
 from storytime.review.forms import HeadcountForm, IncludeForm, RecapForm
 from storytime.review.recap import build_recap, candidates, in_recap, save_recap, set_included
+from storytime.review.service import save_headcount
 from storytime.songbook import queries as songbook_queries
 
 bp = Blueprint("review", __name__)
@@ -93,12 +94,9 @@ def headcount(storytime_id: int):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("review.storytime", storytime_id=st.id) + "#headcount"), 303
-    st.headcount_adults = form.adults.data
-    st.headcount_children = form.children.data
-    st.headcount_babies = form.babies.data
-    db.session.commit()
+    save_headcount(st, form.adults.data, form.children.data, form.babies.data)
     flash(_("Headcount saved."), "success")
-    return redirect(url_for("review.storytime", storytime_id=st.id) + "#headcount"), 303
+    return redirect(url_for("review.storytime", storytime_id=storytime_id) + "#headcount"), 303
 
 
 @bp.route("/storytimes/<int:storytime_id>/recap", methods=["GET", "POST"])
@@ -138,13 +136,8 @@ def recap_include(storytime_id: int):
     form = IncludeForm()
     if not form.validate():
         abort(400)
-    share = db.session.get(Share, form.share_id.data)
-    if share is None or share.storytime_id != st.id:
-        abort(404)
-    if not share.allow_screen:
-        abort(409, description=_("This share is for the librarian only; it never goes public."))
-    set_included(share, form.included.data == "1")
-    return redirect(url_for("review.recap_editor", storytime_id=st.id) + "#choose"), 303
+    set_included(st, form.share_id.data, form.included.data == "1")
+    return redirect(url_for("review.recap_editor", storytime_id=storytime_id) + "#choose"), 303
 
 
 @bp.route("/storytimes/<int:storytime_id>/export.<any(csv, json):fmt>")

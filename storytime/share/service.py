@@ -296,6 +296,20 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
     return share
 
 
+def save_note(share: Share, note: str, answered: bool) -> Share:
+    """Save the librarian's follow-up note on a share and, on a question, whether it is answered."""
+    note = note.strip()
+    # Dashboards show the note and the answered flag; the display never shows either.
+    with share_change(share.id, public=False) as change:
+        share = change.share
+        if share.note and share.note != note:
+            erases_text()  # the note replaced must not stay on disk
+        share.note = note
+        if share.kind == "question":
+            share.answered = answered
+    return share
+
+
 def _unpin_others(storytime_id: int, share_id: int) -> None:
     """Keep one pinned share per storytime."""
     others = db.session.execute(
