@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime.api.routes import bp
+from storytime.auth.roles import deny_non_staff, require_runner
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
-from storytime.live.access import deny_non_staff, feed_reader, require_runner
+from storytime.live.access import feed_reader
 from storytime.live.feed import read_feed, storytime_for_staff
 from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime.api.routes import bp
-from storytime.auth.roles import require_run, staff_required
+from storytime.auth.roles import require_runner, staff_required
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, MODERATION_MODES, STATES, Branch, Storytime
@@ -193,7 +193,7 @@ def create_storytime_api():
 def get_storytime(storytime_id: int):
     """Return one storytime."""
     storytime = db.get_or_404(Storytime, storytime_id)
-    require_run(storytime)
+    require_runner(storytime)
     return jsonify(storytime_json(storytime))
 
 
@@ -202,7 +202,7 @@ def get_storytime(storytime_id: int):
 def patch_storytime(storytime_id: int):
     """Change fields, the state (open, closed, scheduled) or the quiet screen."""
     storytime = db.get_or_404(Storytime, storytime_id)
-    require_run(storytime)
+    require_runner(storytime)
     body = _body(PATCH_FIELDS)
     # Everything is checked before anything is written: a bad field changes nothing.
     state = _choice(body, "state", STATES) if "state" in body else None
@@ -227,7 +227,7 @@ def patch_storytime(storytime_id: int):
 def delete_storytime_api(storytime_id: int):
     """Delete a storytime that is not open, with its shares; answer 204."""
     storytime = db.get_or_404(Storytime, storytime_id)
-    require_run(storytime)
+    require_runner(storytime)
     delete_storytime(storytime)
     return "", 204
 

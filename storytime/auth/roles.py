@@ -1,4 +1,4 @@
-"""Role checks for staff routes."""
+"""Role checks for staff routes, and the one check that an account may run a storytime."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from storytime.extensions import login_manager
 from storytime.models import Storytime
+
+# The caregiver's phone cookie (share/phone.py): a phone is recognised, never let in here.
+PHONE_COOKIE = "st_phone"
 
 
 def staff_required(*roles: str) -> Callable:
@@ -35,7 +38,26 @@ def staff_required(*roles: str) -> Callable:
 admin_required = staff_required("admin")
 
 
-def require_run(storytime: Storytime) -> None:
-    """Abort with 403 unless the current account may run this storytime."""
+def display_token_sent() -> str | None:
+    """Return the display token this request carries (`?token=` or `X-Display-Token`)."""
+    return request.args.get("token") or request.headers.get("X-Display-Token") or None
+
+
+def deny_non_staff():
+    """Refuse a request without staff credentials: 403 for a known screen or phone, else 401.
+
+    A display link and a caregiver's phone are recognised but never allowed to
+    change anything, so they get 403; a request with no credentials at all gets
+    401 (sign in, or send a bearer token).
+    """
+    if display_token_sent() or request.cookies.get(PHONE_COOKIE):
+        abort(403)
+    abort(401)
+
+
+def require_runner(storytime: Storytime) -> None:
+    """Abort unless the current staff account may run this storytime's branch."""
+    if not current_user.is_authenticated:
+        deny_non_staff()
     if not current_user.can_run_branch(storytime.branch_id):
         abort(403)

@@ -10,9 +10,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from storytime.auth.roles import staff_required
+from storytime.auth.roles import require_runner, staff_required
 from storytime.extensions import db
-from storytime.live.access import require_runner
 from storytime.live.feed import counts, storytime_for_display, visible_shares
 from storytime.live.forms import SHARE_ACTIONS, ControlForm, ShareActionForm
 from storytime.models import KINDS, Share, Storytime

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime import settings
-from storytime.auth.roles import require_run, staff_required
+from storytime.auth.roles import require_runner, staff_required
 from storytime.extensions import db
 from storytime.models import STATES, Branch, Share, Storytime
 from storytime.share.kinds import kind_label
@@ -55,7 +55,7 @@ def storytime_helpers() -> dict:
 def _storytime(storytime_id: int) -> Storytime:
     """Return a storytime the current account may run, or abort with 404/403."""
     storytime = db.get_or_404(Storytime, storytime_id)
-    require_run(storytime)
+    require_runner(storytime)
     return storytime
 
 
