@@ -12,7 +12,9 @@ from storytime.admin.service import (
     StaffError,
     create_branch,
     create_user,
+    save_settings,
     set_active,
+    set_branch_active,
     set_password,
     set_role,
 )
@@ -48,8 +50,7 @@ def branches():
 def toggle_branch(branch_id: int):
     """Deactivate an active branch or reactivate an inactive one."""
     branch = db.get_or_404(Branch, branch_id)
-    branch.active = not branch.active
-    db.session.commit()
+    set_branch_active(branch, not branch.active)
     message = _("%(name)s reactivated.") if branch.active else _("%(name)s deactivated.")
     flash(message % {"name": branch.name}, "info")
     return redirect(url_for("admin.branches"))
@@ -86,10 +87,8 @@ def staff():
 def toggle_staff(user_id: int):
     """Deactivate an account (it is signed out at once) or reactivate it."""
     user = db.get_or_404(User, user_id)
-    if user.id == current_user.id:
-        abort(400, description=_("You cannot deactivate your own account."))
     try:
-        set_active(user, not user.active)
+        set_active(user, not user.active, by=current_user)
     except StaffError as exc:
         abort(400, description=str(exc))
     message = _("%(email)s reactivated.") if user.active else _("%(email)s deactivated.")
@@ -129,10 +128,7 @@ def staff_member(user_id: int):
     if role_form.validate_on_submit():
         branch = db.session.get(Branch, role_form.branch.data) if role_form.branch.data else None
         try:
-            if user.id == current_user.id and role_form.role.data != user.role:
-                # An admin who demotes themselves cannot undo it.
-                raise StaffError(_("You cannot change your own role."))
-            set_role(user, role_form.role.data, branch.slug if branch else None)
+            set_role(user, role_form.role.data, branch.slug if branch else None, by=current_user)
         except StaffError as exc:
             role_form.role.errors.append(str(exc))
         else:
@@ -149,9 +145,7 @@ def reset_password(user_id: int):
     role_form, password_form = _forms(user, "password")
     if password_form.validate_on_submit():
         try:
-            if user.id == current_user.id:
-                raise StaffError(_("Change your own password on the Password page."))
-            set_password(user, password_form.password.data)
+            set_password(user, password_form.password.data, by=current_user)
         except StaffError as exc:
             password_form.password.errors.append(str(exc))
         else:
@@ -173,14 +167,9 @@ def settings_page():
         form.timezone.data = settings.timezone()
         form.word_list.data = "\n".join(settings.word_list())
     if form.validate_on_submit():
-        values = {
-            "LIBRARY_NAME": form.library_name.data.strip(),
-            "TIMEZONE": form.timezone.data.strip(),
-        }
         # A request without the field (a script) leaves the word list as it is, not empty.
-        if form.word_list.raw_data:
-            values["WORD_LIST"] = (form.word_list.data or "").strip()
-        settings.save(values)
+        word_list = (form.word_list.data or "") if form.word_list.raw_data else None
+        save_settings(form.library_name.data, form.timezone.data, word_list)
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings_page"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200

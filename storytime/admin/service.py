@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
+from storytime import settings
 from storytime.auth.passwords import password_problem
 from storytime.auth.sessions import end_sessions
 from storytime.errors import ApiError
@@ -59,6 +61,12 @@ def create_branch(name: str, slug: str | None = None) -> Branch:
     return branch
 
 
+def set_branch_active(branch: Branch, active: bool) -> None:
+    """Deactivate or reactivate a branch; its storytimes and staff stay as they are."""
+    branch.active = active
+    db.session.commit()
+
+
 def role_branch(role: str, branch_slug: str | None) -> Branch | None:
     """Return the branch for an account with that role; raise StaffError if they do not fit."""
     if role not in ROLES:
@@ -103,16 +111,21 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Give an account a new password and sign it out everywhere."""
+def set_password(user: User, password: str, *, by: User | None = None) -> None:
+    """Give an account a new password and sign it out everywhere (`by`: the admin, if any)."""
+    if by is not None and by.id == user.id:
+        raise StaffError(_l("Change your own password on the Password page."))
     require_good_password(password, user.email, user.display_name)
     user.set_password(password)
     # Whoever knew the old password may be signed in somewhere: a new one ends that.
     end_sessions(user)  # commits
 
 
-def set_role(user: User, role: str, branch_slug: str | None) -> None:
+def set_role(user: User, role: str, branch_slug: str | None, *, by: User | None = None) -> None:
     """Change an account's role and branch (None: no branch); raise StaffError if invalid."""
+    if by is not None and by.id == user.id and role != user.role:
+        # An admin who demotes themselves cannot undo it.
+        raise StaffError(_l("You cannot change your own role."))
     branch = role_branch(role, branch_slug)
     if user.role == "admin" and role != "admin" and user.active and _active_admins() <= 1:
         raise StaffError("At least one active admin must remain.")
@@ -121,12 +134,15 @@ def set_role(user: User, role: str, branch_slug: str | None) -> None:
     db.session.commit()
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     """Deactivate or reactivate an account; deactivating signs it out everywhere.
 
     Its sessions end and its API tokens are revoked, so reactivating the account later
-    brings back none of the credentials it had: its owner signs in again.
+    brings back none of the credentials it had: its owner signs in again. `by` is the
+    admin making the change (None from the command line), who cannot deactivate themselves.
     """
+    if by is not None and by.id == user.id:
+        raise StaffError(_l("You cannot deactivate your own account."), 400)
     if not active and user.active and user.role == "admin" and _active_admins() <= 1:
         raise StaffError("At least one active admin must remain.")
     user.active = active
@@ -138,6 +154,14 @@ def set_active(user: User, active: bool) -> None:
         )
         end_sessions(user)  # commits
     db.session.commit()
+
+
+def save_settings(library_name: str, timezone: str, word_list: str | None = None) -> None:
+    """Save the library's name and time zone, and the word list unless it is None."""
+    values = {"LIBRARY_NAME": library_name.strip(), "TIMEZONE": timezone.strip()}
+    if word_list is not None:
+        values["WORD_LIST"] = word_list.strip()
+    settings.save(values)
 
 
 def _active_admins() -> int:
