@@ -335,6 +335,39 @@ def test_only_coordinators_post_you_asked_we_did(app, client, staff):
     assert "Saturday storytime starts in May" in client.get("/review/ideas").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "target", ["/\\evil.example", "//evil.example", "https://evil.example", "/\t/evil.example"]
+)
+def test_a_review_form_goes_back_only_to_a_page_of_this_site(app, client, staff, target):
+    st = make_storytime(app, "central").id
+    idea = add_share(app, st, "idea", "Saturday sessions")
+    staff.signed_in(client, "coordinator", None)
+    posts = [  # saved, and refused (an empty follow-up): both go back
+        (f"/review/shares/{idea}/note", {"note": "Noted"}, "/review/questions"),
+        (f"/review/shares/{idea}/follow-up", {"text": "Saturdays from May"}, "/review/ideas"),
+        (f"/review/shares/{idea}/follow-up", {"text": ""}, "/review/ideas"),
+    ]
+    for url, data, page in posts:
+        response = client.post(url, data={**data, "next": target})
+        assert response.status_code == 303
+        assert response.headers["Location"].split("#")[0] == page, (url, data)
+    with app.app_context():
+        follow_up = db.session.execute(db.select(FollowUp.id)).scalar_one()
+    response = client.post(f"/review/follow-ups/{follow_up}/delete", data={"next": target})
+    assert response.headers["Location"] == "/review/ideas"
+
+
+def test_a_review_form_goes_back_to_the_page_it_came_from(app, client, staff):
+    st = make_storytime(app, "central").id
+    question = add_share(app, st, "question", "Books in Arabic?")
+    staff.signed_in(client)
+    response = client.post(
+        f"/review/shares/{question}/note",
+        data={"note": "Shelf 3", "next": "/review/questions?open=1&page=2"},
+    )
+    assert response.headers["Location"] == f"/review/questions?open=1&page=2#share-{question}"
+
+
 def test_charts_are_svg_with_title_desc_and_a_table(app, client, staff):
     st = make_storytime(app).id
     add_share(app, st, "song", "<script>alert(1)</script> song")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
 from storytime.models import FollowUp, Share
+from storytime.redirects import safe_path
 from storytime.review import charts, queries, service
 from storytime.review.forms import FollowUpForm, NoteForm
 from storytime.review.routes import bp, filter_context
@@ -23,11 +24,6 @@ def reviewable_share(share_id: int) -> Share:
     if not queries.can_review(current_user, share.storytime):
         abort(403)
     return share
-
-
-def _back(default: str) -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 @bp.route("/questions")
@@ -49,15 +45,16 @@ def questions():
 def save_note(share_id: int):
     """Save a follow-up note on a share, and for questions whether it is answered."""
     share = reviewable_share(share_id)
+    back = safe_path(request.form.get("next"), url_for("review.questions"))
     form = NoteForm()
     if not form.validate():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-        return redirect(_back(url_for("review.questions"))), 303
+        return redirect(back), 303
     share_service.save_note(share, form.note.data or "", bool(form.answered.data))
     flash(_("Note saved."), "success")
-    return redirect(_back(url_for("review.questions")) + f"#share-{share_id}"), 303
+    return redirect(f"{back}#share-{share_id}"), 303
 
 
 @bp.route("/tips")
@@ -103,15 +100,16 @@ def post_follow_up(share_id: int):
     """Post a public "You asked, we did" follow-up on an idea or a question."""
     share = reviewable_share(share_id)
     service.check_follow_up(share)  # a share of another kind is refused whatever was sent
+    back = safe_path(request.form.get("next"), url_for("review.ideas"))
     form = FollowUpForm()
     if not form.validate():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-        return redirect(_back(url_for("review.ideas"))), 303
+        return redirect(back), 303
     service.post_follow_up(share, form.text.data, current_user)
     flash(_("Follow-up posted on the branch's page."), "success")
-    return redirect(_back(url_for("review.ideas")) + f"#share-{share_id}"), 303
+    return redirect(f"{back}#share-{share_id}"), 303
 
 
 @bp.route("/follow-ups/<int:follow_up_id>/delete", methods=["POST"])
@@ -120,7 +118,7 @@ def delete_follow_up(follow_up_id: int):
     """Take a follow-up off the branch's page."""
     service.delete_follow_up(db.get_or_404(FollowUp, follow_up_id))
     flash(_("Follow-up removed."), "info")
-    return redirect(_back(url_for("review.ideas"))), 303
+    return redirect(safe_path(request.form.get("next"), url_for("review.ideas"))), 303
 
 
 @bp.route("/charts")
