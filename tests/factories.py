@@ -31,7 +31,7 @@ PASSWORD = "correct horse battery"
 # What conftest.py hashes every password with: login is tested, not scrypt's cost.
 cheap_password_hash = partial(generate_password_hash, method="pbkdf2:sha256:1000")
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-QUESTIONS = {
+PROMPT_TEXTS = {
     "hello": "Say hello to the group",
     "tip": "A tip for travelling with little ones",
     "song": "Your child's favourite song",
@@ -207,7 +207,7 @@ def make_storytime(
             opened_at=now_utc() if state != "scheduled" else None,
             closed_at=now_utc() if state == "closed" else None,
             prompts=[
-                Prompt(kind=kind, question=QUESTIONS[kind], position=position)
+                Prompt(kind=kind, text=PROMPT_TEXTS[kind], position=position)
                 for position, kind in enumerate(kinds)
             ],
         )

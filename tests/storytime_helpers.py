@@ -58,7 +58,7 @@ def read(app: Flask, storytime_id: int) -> dict | None:
             "state": st.state,
             "code": st.code,
             "display_token": st.display_token,
-            "prompts": [(p.kind, p.question) for p in st.prompts],
+            "prompts": [(p.kind, p.text) for p in st.prompts],
         }
 
 

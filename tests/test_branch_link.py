@@ -34,7 +34,7 @@ def add(app, branch: int, *, state: str, starts_at: datetime, opened_at=None, ti
             opened_at=opened_at,
             code=new_code(),
             display_token=new_display_token(),
-            prompts=[Prompt(kind="hello", question="Hi")],
+            prompts=[Prompt(kind="hello", text="Hi")],
         )
         db.session.add(st)
         db.session.commit()

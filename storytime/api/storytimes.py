@@ -16,7 +16,7 @@ from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, MODERATION_MODES, STATES, Branch, Storytime
 from storytime.storytimes import links
-from storytime.storytimes.defaults import default_question
+from storytime.storytimes.defaults import default_prompt
 from storytime.storytimes.service import (
     Details,
     check_details,
@@ -50,7 +50,7 @@ def storytime_json(storytime: Storytime) -> dict[str, Any]:
         "moderation": storytime.moderation,
         "quiet": storytime.quiet,
         "kinds": storytime.open_kinds,
-        "prompts": [{"kind": p.kind, "question": p.question} for p in storytime.prompts],
+        "prompts": [{"kind": p.kind, "question": p.text} for p in storytime.prompts],
         "opened_at": storytime.opened_at.isoformat() if storytime.opened_at else None,
         "closed_at": storytime.closed_at.isoformat() if storytime.closed_at else None,
         "join_url": links.join_url(storytime),
@@ -121,7 +121,11 @@ def _starts_at(body: dict[str, Any]) -> datetime:
 
 
 def _kinds(body: dict[str, Any], details: Details, keep: dict[str, str]) -> list[tuple[str, str]]:
-    """Parse `kinds`: a list of kind names, or of {"kind", "question"} objects."""
+    """Parse `kinds`: a list of kind names, or of {"kind", "question"} objects.
+
+    A prompt's `question` in JSON is its text (`Prompt.text`); the kind `question` is another
+    thing.
+    """
     value = body["kinds"]
     message = _(
         '\'kinds\' must be a list of kinds (%(kinds)s) or of {"kind", "question"} objects.',
@@ -132,18 +136,18 @@ def _kinds(body: dict[str, Any], details: Details, keep: dict[str, str]) -> list
     prompts = []
     for item in value:
         if isinstance(item, str):
-            kind, question = item, None
+            kind, text = item, None
         elif isinstance(item, dict) and set(item) <= {"kind", "question"} and "kind" in item:
-            kind, question = item["kind"], item.get("question")
-            if question is not None and not isinstance(question, str):
+            kind, text = item["kind"], item.get("question")
+            if text is not None and not isinstance(text, str):
                 raise ApiError(message, field="kinds")
         else:
             raise ApiError(message, field="kinds")
         if not isinstance(kind, str) or kind not in KINDS:
             raise ApiError(message, field="kinds")
-        if question is None:
-            question = keep.get(kind) or default_question(kind, details.audience, details.theme)
-        prompts.append((kind, question))
+        if text is None:
+            text = keep.get(kind) or default_prompt(kind, details.audience, details.theme)
+        prompts.append((kind, text))
     return prompts
 
 
@@ -211,7 +215,7 @@ def patch_storytime(storytime_id: int):
         raise ApiError(_("'quiet' must be true or false."), field="quiet")
     details = None
     if any(name in body for name in DETAIL_FIELDS):
-        keep = {p.kind: p.question for p in storytime.prompts}
+        keep = {p.kind: p.text for p in storytime.prompts}
         details = _details(body, Details.of(storytime), keep)
     if details is not None:
         update_storytime(storytime, details)

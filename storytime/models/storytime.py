@@ -97,7 +97,8 @@ class Prompt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     storytime_id: Mapped[int] = mapped_column(ForeignKey("storytime.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(10))
-    question: Mapped[str] = mapped_column(String(300), default="")
+    # What caregivers are asked; the column keeps its first name ("question" is also a kind).
+    text: Mapped[str] = mapped_column("question", String(300), default="")
     position: Mapped[int] = mapped_column(default=0)
 
     storytime: Mapped[Storytime] = relationship(back_populates="prompts")

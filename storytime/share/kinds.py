@@ -24,8 +24,8 @@ KIND_HEADINGS = {
 }
 # Emoji keep the page free of image requests; they are decorative (aria-hidden).
 KIND_ICONS = {"hello": "👋", "tip": "💡", "song": "🎵", "question": "❓", "idea": "✨"}
-# What the text box asks when the librarian left a kind's question empty.
-DEFAULT_QUESTIONS = {
+# What the join page asks when the librarian left a kind's prompt empty.
+FALLBACK_PROMPTS = {
     "hello": _l("Say hello: who are you and who did you bring?"),
     "tip": _l("Share a tip with other families."),
     "song": _l("What is your child's favourite song or rhyme?"),

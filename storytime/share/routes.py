@@ -12,7 +12,7 @@ from storytime.models import Share, Storytime
 from storytime.ratelimits import code_lookup_limit, share_limits
 from storytime.share.forms import LIBRARIAN, SCREEN, DeleteShareForm, EditShareForm, ShareForm
 from storytime.share.kinds import (
-    DEFAULT_QUESTIONS,
+    FALLBACK_PROMPTS,
     kind_icon,
     kind_label,
     screen_by_default,
@@ -88,10 +88,10 @@ def _my_shares(storytime: Storytime) -> list[Share]:
     )
 
 
-def _questions(storytime: Storytime) -> dict[str, str]:
+def _prompt_texts(storytime: Storytime) -> dict[str, str]:
     """Return the question asked for each open kind, in the order the librarian set."""
     return {
-        prompt.kind: prompt.question or str(DEFAULT_QUESTIONS.get(prompt.kind, ""))
+        prompt.kind: prompt.text or str(FALLBACK_PROMPTS.get(prompt.kind, ""))
         for prompt in storytime.prompts
     }
 
@@ -107,7 +107,7 @@ def _render_join(storytime: Storytime, form: ShareForm, error: str | None = None
         "share/join.html",
         storytime=storytime,
         form=form,
-        questions=_questions(storytime),
+        prompts=_prompt_texts(storytime),
         private_kinds=[kind for kind in kinds if not screen_by_default(kind)],
         mine=_my_shares(storytime),
         sent=sent,

@@ -24,7 +24,8 @@ KIND_HINTS = {
     "idea": _l("Idea: what they would like from the library"),
 }
 
-QUESTIONS = {
+# The suggested prompt for each kind, by audience.
+PROMPTS = {
     "babies": {
         "hello": _l("Say hello: your first name, your baby's name and age"),
         "tip": _l("A tip that makes life with a baby easier"),
@@ -98,20 +99,20 @@ THEME_TIPS = (
 )
 
 
-def default_question(kind: str, audience: str = "all_ages", theme: str = "") -> str:
-    """Return the suggested question for one kind, in the reader's language."""
+def default_prompt(kind: str, audience: str = "all_ages", theme: str = "") -> str:
+    """Return the suggested prompt for one kind, in the reader's language."""
     if kind == "tip":
         words = set(re.findall(r"[a-z]+", (theme or "").lower()))
-        for theme_words, question in THEME_TIPS:
+        for theme_words, prompt in THEME_TIPS:
             if words.intersection(theme_words):
-                return str(question)
-    by_kind = QUESTIONS.get(audience, QUESTIONS["all_ages"])
+                return str(prompt)
+    by_kind = PROMPTS.get(audience, PROMPTS["all_ages"])
     return str(by_kind[kind])
 
 
 def default_prompts(audience: str = "all_ages", theme: str = "") -> dict[str, str]:
-    """Return the suggested question for every kind."""
-    return {kind: default_question(kind, audience, theme) for kind in KINDS}
+    """Return the suggested prompt for every kind."""
+    return {kind: default_prompt(kind, audience, theme) for kind in KINDS}
 
 
 def audience_label(audience: str) -> str:

@@ -23,7 +23,7 @@ from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, STATES, Branch, Storytime
 from storytime.share.kinds import KIND_LABELS, kind_label
 from storytime.storytimes.defaults import AUDIENCE_LABELS, KIND_HINTS, default_prompts
-from storytime.storytimes.service import QUESTION_MAX, THEME_MAX, TITLE_MAX, Details
+from storytime.storytimes.service import PROMPT_MAX, THEME_MAX, TITLE_MAX, Details
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -96,13 +96,13 @@ class StorytimeForm(FlaskForm):
         ]
 
     def prefill(self, audience: str = "babies", theme: str = "") -> None:
-        """Open every kind with the suggested questions (a new storytime)."""
-        for kind, question in default_prompts(audience, theme).items():
+        """Open every kind with the suggested prompts (a new storytime)."""
+        for kind, text in default_prompts(audience, theme).items():
             self[f"open_{kind}"].data = True
-            self[f"question_{kind}"].data = question
+            self[f"question_{kind}"].data = text
 
     def fill(self, storytime: Storytime) -> None:
-        """Show an existing storytime; closed kinds keep a suggested question ready."""
+        """Show an existing storytime; closed kinds keep a suggested prompt ready."""
         self.title.data = storytime.title
         self.branch.data = storytime.branch_id
         self.starts_at.data = to_local(storytime.starts_at)
@@ -113,7 +113,7 @@ class StorytimeForm(FlaskForm):
         for kind in KINDS:
             prompt = storytime.prompt_for(kind)
             self[f"open_{kind}"].data = prompt is not None
-            self[f"question_{kind}"].data = prompt.question if prompt else suggested[kind]
+            self[f"question_{kind}"].data = prompt.text if prompt else suggested[kind]
         self.keep_branch(storytime)
 
     def keep_branch(self, storytime: Storytime) -> None:
@@ -159,7 +159,7 @@ for _kind in KINDS:
         f"question_{_kind}",
         StringField(
             _l("Question asked for “%(kind)s”", kind=KIND_LABELS[_kind]),
-            validators=[Length(max=QUESTION_MAX)],
+            validators=[Length(max=PROMPT_MAX)],
         ),
     )
 

@@ -135,7 +135,7 @@ def rotate_display_token(storytime: Storytime) -> str:
 # Column sizes, so a long value gets a message instead of a database error.
 TITLE_MAX = 200
 THEME_MAX = 200
-QUESTION_MAX = 300
+PROMPT_MAX = 300
 # How long after its start time a storytime that was never opened still counts as "next".
 LATE_START_GRACE = timedelta(hours=2)
 # Codes can collide between two writers on PostgreSQL; the partial unique index catches it.
@@ -152,7 +152,7 @@ class Details:
     audience: str = "all_ages"
     theme: str = ""
     moderation: str = "instant"
-    # (kind, question) for each open kind; order follows KINDS.
+    # (kind, prompt text) for each open kind; order follows KINDS.
     prompts: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -165,7 +165,7 @@ class Details:
             audience=storytime.audience,
             theme=storytime.theme,
             moderation=storytime.moderation,
-            prompts=[(prompt.kind, prompt.question) for prompt in storytime.prompts],
+            prompts=[(prompt.kind, prompt.text) for prompt in storytime.prompts],
         )
 
 
@@ -199,26 +199,26 @@ def check_details(details: Details) -> Details:
             _("Moderation must be one of: %(choices)s.", choices=", ".join(MODERATION_MODES)),
             field="moderation",
         )
-    questions: dict[str, str] = {}
-    for kind, question in details.prompts:
+    texts: dict[str, str] = {}
+    for kind, text in details.prompts:
         if kind not in KINDS:
             raise StorytimeError(
                 _("Kinds must be among: %(choices)s.", choices=", ".join(KINDS)), field="kinds"
             )
-        if kind in questions:
+        if kind in texts:
             raise StorytimeError(_("Each kind can be open only once."), field="kinds")
-        question = (question or "").strip()
-        if len(question) > QUESTION_MAX:
+        text = (text or "").strip()
+        if len(text) > PROMPT_MAX:
             raise StorytimeError(
-                _("A question can be at most %(n)d characters.", n=QUESTION_MAX), field="kinds"
+                _("A question can be at most %(n)d characters.", n=PROMPT_MAX), field="kinds"
             )
-        questions[kind] = question
-    if not questions:
+        texts[kind] = text
+    if not texts:
         raise StorytimeError(
             _("Open at least one kind of share (hello, tip, song, question or idea)."),
             field="kinds",
         )
-    prompts = [(kind, questions[kind]) for kind in KINDS if kind in questions]
+    prompts = [(kind, texts[kind]) for kind in KINDS if kind in texts]
     return replace(details, title=title, theme=theme, prompts=prompts)
 
 
@@ -234,9 +234,9 @@ def _apply(storytime: Storytime, details: Details) -> None:
     # Reusing rows avoids a delete and an insert of the same (storytime, kind) in one flush.
     existing = {prompt.kind: prompt for prompt in storytime.prompts}
     prompts = []
-    for position, (kind, question) in enumerate(details.prompts):
+    for position, (kind, text) in enumerate(details.prompts):
         prompt = existing.get(kind) or Prompt(kind=kind)
-        prompt.question = question
+        prompt.text = text
         prompt.position = position
         prompts.append(prompt)
     storytime.prompts = prompts
