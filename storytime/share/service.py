@@ -148,10 +148,8 @@ def create_share(
     # Read the word list before taking the write lock: it is not part of the write.
     words_match = allow_screen and matches_word_list(text, name)
     begin_write()
-    # Lock the storytime before inserting: the share's foreign key takes a share lock on
-    # this row, and record() then wants FOR UPDATE; two inserts doing that in the other
-    # order deadlock on PostgreSQL (found by bench/load.py --config scaleout). The
-    # state is read again under the lock: the storytime may have closed meanwhile.
+    # Lock the storytime before inserting, or two shares deadlock on PostgreSQL (see
+    # docs/performance.md, Lock order); read its state again: it may have closed meanwhile.
     current = db.session.execute(
         db.select(Storytime.state, Storytime.moderation)
         .where(Storytime.id == storytime_id)
