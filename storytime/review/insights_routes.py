@@ -12,7 +12,7 @@ from storytime.models import FollowUp, Share
 from storytime.redirects import safe_path
 from storytime.review import charts, queries, service
 from storytime.review.forms import FollowUpForm, NoteForm
-from storytime.review.routes import bp, filter_context
+from storytime.review.routes import bp, filter_context, flash_errors
 from storytime.share import service as share_service
 
 
@@ -26,18 +26,20 @@ def reviewable_share(share_id: int) -> Share:
     return share
 
 
+def _shares_page(kind: str, template: str, **context):
+    """Render the shares of one kind the filters select (400 when a filter is not understood)."""
+    filters = queries.parse_filters(request.args, current_user)
+    page = queries.shares_of_kind(current_user, filters, kind)
+    return render_template(template, page=page, **context, **filter_context(filters)), (
+        400 if filters.errors else 200
+    )
+
+
 @bp.route("/questions")
 @staff_required()
 def questions():
     """List every question, answered or open, with the librarian's follow-up note."""
-    filters = queries.parse_filters(request.args, current_user)
-    page = queries.shares_of_kind(current_user, filters, "question")
-    return render_template(
-        "review/questions.html",
-        page=page,
-        note_form=NoteForm(),
-        **filter_context(filters),
-    ), (400 if filters.errors else 200)
+    return _shares_page("question", "review/questions.html", note_form=NoteForm())
 
 
 @bp.route("/shares/<int:share_id>/note", methods=["POST"])
@@ -48,9 +50,7 @@ def save_note(share_id: int):
     back = safe_path(request.form.get("next"), url_for("review.questions"))
     form = NoteForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+        flash_errors(form)
         return redirect(back), 303
     share_service.save_note(share, form.note.data or "", bool(form.answered.data))
     flash(_("Note saved."), "success")
@@ -61,14 +61,7 @@ def save_note(share_id: int):
 @staff_required()
 def tips():
     """A searchable library of the tips families shared, by theme."""
-    filters = queries.parse_filters(request.args, current_user)
-    page = queries.shares_of_kind(current_user, filters, "tip")
-    return render_template(
-        "review/tips.html",
-        page=page,
-        themes=queries.themes_for(current_user),
-        **filter_context(filters),
-    ), (400 if filters.errors else 200)
+    return _shares_page("tip", "review/tips.html", themes=queries.themes_for(current_user))
 
 
 @bp.route("/ideas")
@@ -103,9 +96,7 @@ def post_follow_up(share_id: int):
     back = safe_path(request.form.get("next"), url_for("review.ideas"))
     form = FollowUpForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+        flash_errors(form)
         return redirect(back), 303
     service.post_follow_up(share, form.text.data, current_user)
     flash(_("Follow-up posted on the branch's page."), "success")

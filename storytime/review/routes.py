@@ -26,6 +26,13 @@ def reviewable(storytime_id: int) -> Storytime:
     return storytime
 
 
+def flash_errors(form) -> None:
+    """Flash each of a form's errors, for the page the browser is sent back to."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "error")
+
+
 def filter_context(filters: queries.Filters) -> dict:
     """Return what the filter form needs."""
     return {
@@ -89,13 +96,11 @@ def headcount(storytime_id: int):
     """Save how many adults, children and babies came."""
     st = reviewable(storytime_id)
     form = HeadcountForm()
-    if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("review.storytime", storytime_id=st.id) + "#headcount"), 303
-    save_headcount(st, form.adults.data, form.children.data, form.babies.data)
-    flash(_("Headcount saved."), "success")
+    if form.validate():
+        save_headcount(st, form.adults.data, form.children.data, form.babies.data)
+        flash(_("Headcount saved."), "success")
+    else:
+        flash_errors(form)
     return redirect(url_for("review.storytime", storytime_id=storytime_id) + "#headcount"), 303
 
 

@@ -12,7 +12,7 @@ from storytime.extensions import db
 from storytime.models import PlannedSong, SongbookEntry, Storytime
 from storytime.review import queries
 from storytime.review.forms import MergeForm, PlanForm, RenameForm, SplitForm
-from storytime.review.routes import bp
+from storytime.review.routes import bp, flash_errors
 from storytime.songbook import queries as songbook_queries
 from storytime.songbook import service
 
@@ -136,9 +136,7 @@ def plan(entry_id: int):
     entry = db.get_or_404(SongbookEntry, entry_id)
     form = _plan_form()
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+        flash_errors(form)
         return _to_song(entry.id)
     storytime = db.session.get(Storytime, form.storytime_id.data)
     if service.plan_song(storytime, entry, current_user):
