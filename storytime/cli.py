@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -23,6 +26,15 @@ from storytime.extensions import db
 from storytime.models import ROLES, ApiToken, User
 from storytime.purge import purge_command
 from storytime.review.demo import seed_demo_command
+
+
+@contextmanager
+def refused_as_click_error() -> Iterator[None]:
+    """Turn a staff service's refusal into the command's error message and exit code 1."""
+    try:
+        yield
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.command("init-db")
@@ -54,10 +66,8 @@ def setup_link_command() -> None:
 @click.option("--slug", help="Short name used in links, e.g. 'central'. Made from NAME if omitted.")
 def create_branch_command(name: str, slug: str | None) -> None:
     """Create a branch."""
-    try:
+    with refused_as_click_error():
         branch = create_branch(name, slug)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"Created branch {branch.name} ({branch.slug}).")
 
 
@@ -78,10 +88,8 @@ def create_user_command(
     email: str, role: str, branch_slug: str | None, display_name: str | None, password: str
 ) -> None:
     """Create a staff account."""
-    try:
+    with refused_as_click_error():
         user = create_user(email, role, password, branch_slug, display_name)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role} {user.email}.")
 
 
@@ -106,10 +114,8 @@ def _account(email: str) -> User:
 def set_password_command(email: str, password: str) -> None:
     """Set a new password for EMAIL; the account is signed out everywhere."""
     user = _account(email)
-    try:
+    with refused_as_click_error():
         set_password(user, password)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"New password set for {user.email}; every session of the account ended.")
 
 
@@ -129,10 +135,8 @@ def set_role_command(email: str, role: str, branch_slug: str | None) -> None:
         branch_slug = user.branch.slug if user.branch else None
     elif branch_slug.lower() == "none":
         branch_slug = None
-    try:
+    with refused_as_click_error():
         set_role(user, role, branch_slug)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
     where = f" at {user.branch.slug}" if user.branch else ""
     click.echo(f"{user.email} is now {user.role}{where}.")
 
@@ -143,10 +147,8 @@ def set_role_command(email: str, role: str, branch_slug: str | None) -> None:
 def deactivate_user_command(email: str) -> None:
     """Deactivate EMAIL: its sessions end and its API tokens are revoked."""
     user = _account(email)
-    try:
+    with refused_as_click_error():
         set_active(user, False)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"Deactivated {user.email}; its sessions ended and its tokens are revoked.")
 
 
