@@ -9,6 +9,7 @@ Each limit is a setting (`STORYTIME_RATELIMIT_…`), its default in `config.Defa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -75,9 +76,25 @@ def share_limits(view: Callable[..., Any]) -> Callable[..., Any]:
     )(decorated)
 
 
+# Every phone request asks whether its code exists (twice per share, once per limit), and a
+# storytime's code seldom stops existing: a code found is believed for a while, per app.
+KNOWN_CODE_SECONDS = 30.0
+KNOWN_CODES_MAX = 10_000
+
+
 def names_a_known_code() -> bool:
     """Return whether the join code in the URL belongs to a storytime."""
-    return code_exists(str((request.view_args or {}).get("code", "")))
+    code = normalise_code(str((request.view_args or {}).get("code", "")))
+    known: dict[str, float] = current_app.extensions.setdefault("storytime_known_codes", {})
+    now = time.monotonic()
+    if known.get(code, 0.0) > now:
+        return True
+    if not code_exists(code):
+        return False  # unknown codes are looked up every time: they are what is counted
+    if len(known) >= KNOWN_CODES_MAX:
+        known.clear()
+    known[code] = now + KNOWN_CODE_SECONDS
+    return True
 
 
 def code_lookup_limit(view: Callable[..., Any]) -> Callable[..., Any]:
