@@ -12,7 +12,7 @@ from factories import close_app, make_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from seeded_world import build_url, page_csrf, seed, sign_in, table_snapshot
+from seeded_world import Phone, build_url, page_csrf, seed, sign_in, table_snapshot
 
 from storytime import create_app
 
@@ -397,8 +397,6 @@ def display_feed(client, world) -> str:
 def test_a_share_matching_the_word_list_is_held_whatever_the_mode(
     app, client, world, moderation, text
 ):
-    from seeded_world import Phone
-
     set_word_list(app, world, "darn\nelm street")
     staff = app.test_client()
     sign_in(staff, world.users["librarian"])
@@ -418,36 +416,37 @@ def test_a_share_matching_the_word_list_is_held_whatever_the_mode(
 
 
 def test_words_inside_other_words_do_not_hold_a_share(app, client, world):
-    from seeded_world import Phone
-
     set_word_list(app, world, "elm")
     response = Phone(app, world.code).share("Helmets for bikes, please", kind="idea")
     assert response.get_json()["shown"] is True
 
 
-def test_editing_a_share_to_add_a_listed_word_takes_it_off_the_screen(app, client, world):
-    from seeded_world import Phone
-
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"text": "Lovely darn songs"}, id="a listed word in the text"),
+        pytest.param({"name": "\u202e\uff24\u200b\uff21RN"}, id="a disguised one in the name"),
+    ],
+)
+def test_editing_in_a_listed_word_takes_the_share_off_the_screen(app, client, world, change):
     set_word_list(app, world, "darn")
     phone = Phone(app, world.code)
     created = phone.share("Lovely songs", kind="tip").get_json()
     assert created["shown"] is True
     edited = phone.client.patch(
         f"/api/v1/storytimes/{world.code}/shares/{created['id']}",
-        json={"text": "Lovely darn songs"},
+        json=change,
         headers={"X-CSRFToken": phone.token},
         csrf=False,
     )
     assert edited.status_code == 200
     assert edited.get_json()["shown"] is False
-    assert "Lovely darn songs" not in display_feed(client, world)
+    assert "Lovely" not in display_feed(client, world)
 
 
 def test_the_word_list_setting_applies_until_an_admin_edits_it(app_config):
     app = make_app({**app_config, "WORD_LIST": ["darn"]})
     try:
-        from seeded_world import Phone
-
         world = seed(app)
         assert Phone(app, world.code).share("darn it", kind="tip").get_json()["shown"] is False
         set_word_list(app, world, "")
@@ -496,8 +495,6 @@ def disguised(draw, phrase: str) -> str:
 def test_a_disguised_listed_word_is_still_held_and_stored_as_typed(
     app, client, world, word, before, after, in_name
 ):
-    from seeded_world import Phone
-
     set_word_list(app, world, "darn\nelm street")
     typed = before + word + after
     fields = {"name": typed, "text": "Lovely songs"} if in_name else {"text": typed}
@@ -520,8 +517,6 @@ def test_a_disguised_listed_word_is_still_held_and_stored_as_typed(
     ["dam", "darning socks", "Mc\u200bDarnell", "\uff48\uff45\uff4c\uff4d\uff45\uff54\uff53"],
 )
 def test_a_word_list_match_still_needs_the_whole_word_after_folding(app, client, world, text):
-    from seeded_world import Phone
-
     set_word_list(app, world, "darn\nhelm")
     response = Phone(app, world.code).share(text, kind="idea", on_screen=True)
     assert response.get_json()["shown"] is True
@@ -533,29 +528,10 @@ def test_a_word_list_match_still_needs_the_whole_word_after_folding(app, client,
 )
 def test_a_listed_word_spelled_backwards_under_an_override_is_held(app, client, world, typed):
     # The screen lays an overridden run out backwards, so "\u202enrad" is shown as "darn".
-    from seeded_world import Phone
-
     set_word_list(app, world, "darn\nelm street")
     response = Phone(app, world.code).share(typed, kind="tip", on_screen=True)
     assert response.get_json()["shown"] is False
     assert response.get_json()["text"] == typed
-
-
-def test_editing_in_a_disguised_listed_word_takes_the_share_off_the_screen(app, client, world):
-    from seeded_world import Phone
-
-    set_word_list(app, world, "darn")
-    phone = Phone(app, world.code)
-    created = phone.share("Lovely songs", kind="tip").get_json()
-    assert created["shown"] is True
-    edited = phone.client.patch(
-        f"/api/v1/storytimes/{world.code}/shares/{created['id']}",
-        json={"name": "\u202e\uff24\u200b\uff21RN"},
-        headers={"X-CSRFToken": phone.token},
-        csrf=False,
-    )
-    assert edited.get_json()["shown"] is False
-    assert "Lovely songs" not in display_feed(client, world)
 
 
 # --- NUL in a URL ------------------------------------------------------------------------
