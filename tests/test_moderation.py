@@ -391,12 +391,18 @@ def test_a_caregiver_cannot_put_back_what_staff_took_off_the_screen(app, moderat
     assert on_display(app, world, sid)
 
 
-def test_a_caregiver_can_always_withdraw_even_after_staff_showed_it(app):
+def room_with_a_tip_on_screen(app):
+    """Return the seeded world, a signed-in librarian, a phone and its tip on the screen."""
     world = seed(app)
     staff = app.test_client()
     sign_in(staff, world.users["librarian"])
     phone = Phone(app, world.code)
     sid = phone.share("Bubbles calm my baby", kind="tip", on_screen=True).get_json()["id"]
+    return world, staff, phone, sid
+
+
+def test_a_caregiver_can_always_withdraw_even_after_staff_showed_it(app):
+    world, staff, phone, sid = room_with_a_tip_on_screen(app)
     staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": False})
     staff.patch(f"/api/v1/shares/{sid}", json={"pinned": True})
     assert on_display(app, world, sid)
@@ -408,11 +414,7 @@ def test_a_caregiver_can_always_withdraw_even_after_staff_showed_it(app):
 
 
 def test_a_share_staff_showed_again_follows_the_caregivers_edits_as_before(app):
-    world = seed(app)
-    staff = app.test_client()
-    sign_in(staff, world.users["librarian"])
-    phone = Phone(app, world.code)
-    sid = phone.share("Bubbles calm my baby", kind="tip", on_screen=True).get_json()["id"]
+    world, staff, phone, sid = room_with_a_tip_on_screen(app)
     staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": False})
     staff.patch(f"/api/v1/shares/{sid}", json={"on_screen": True})
     phone_edit(phone, sid, on_screen=False)
