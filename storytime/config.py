@@ -32,6 +32,14 @@ class Defaults:
     MAX_CONTENT_LENGTH = 64 * 1024
     WORD_LIST: list[str] = []
     PURGE_AFTER_DAYS = 0  # 0 keeps everything; >0 purges personal text at start
+    # A storytime left open closes by itself this long after its planned end.
+    AUTO_CLOSE_MINUTES = 120
+    # Outcome check-ins: open while the storytime is, and this long after it closes; a
+    # follow-up is asked of a phone that checked in at the branch this many days before;
+    # a group of fewer responses is only counted, never shown.
+    CHECKIN_HOURS_AFTER_CLOSE = 48
+    FOLLOW_UP_AFTER_DAYS = 28
+    OUTCOMES_MIN_GROUP = 5
     STREAM_MAX_SECONDS = 300
     STREAM_HEARTBEAT_SECONDS = 15
     DISPLAY_FRAME_ANCESTORS = ""

@@ -58,3 +58,16 @@ class PlannedSong(db.Model):
 
     storytime: Mapped[Storytime] = relationship()
     entry: Mapped[SongbookEntry] = relationship()
+
+
+class SungSong(db.Model):
+    """A song of a storytime's playlist the librarian marked as sung, by its songbook key."""
+
+    __table_args__ = (UniqueConstraint("storytime_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storytime_id: Mapped[int] = mapped_column(
+        ForeignKey("storytime.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(200))
+    sung_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -62,6 +62,17 @@ class Storytime(db.Model):
     # Caregivers agreed to the room's TV, not a public page: names only when staff opt in.
     recap_show_names: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    # Which room of the branch; "" is its main room (a branch may run two at once).
+    room: Mapped[str] = mapped_column(String(60), default="", server_default=text("''"))
+    # The planned length; it closes by itself auto_close_minutes after the planned end
+    # (None: STORYTIME_AUTO_CLOSE_MINUTES).
+    duration_minutes: Mapped[int] = mapped_column(default=45, server_default="45")
+    auto_close_minutes: Mapped[int | None]
+    # The playlist is on the TV for playtime.
+    playlist_on_screen: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The librarian asked every phone for a check-in.
+    checkins_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     branch: Mapped[Branch] = relationship()
     created_by: Mapped[User | None] = relationship()
     prompts: Mapped[list[Prompt]] = relationship(
