@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of /api/v1, served as written in openapi.json."""
+"""The OpenAPI 3.1 description of /api/v1, assembled from one file per feature."""
 
 from __future__ import annotations
 
@@ -11,13 +11,34 @@ from flask import current_app, jsonify
 
 from storytime.api.routes import bp
 
-DOCUMENT = Path(__file__).with_name("openapi.json")
+# base.json holds the document's head, security schemes and shared schemas; every other
+# file there adds one feature's paths and schemas, so each feature documents itself.
+PARTS = Path(__file__).with_name("openapi")
+BASE = PARTS / "base.json"
+
+
+def _merge(document: dict[str, Any], part: dict[str, Any], name: str) -> None:
+    """Add one feature's paths and components; a name given twice is a mistake."""
+    for path, item in part.get("paths", {}).items():
+        if path in document["paths"]:
+            raise ValueError(f"{name}: path {path} is already documented")
+        document["paths"][path] = item
+    for section, entries in part.get("components", {}).items():
+        target = document["components"].setdefault(section, {})
+        for entry, value in entries.items():
+            if entry in target:
+                raise ValueError(f"{name}: components.{section}.{entry} is already defined")
+            target[entry] = value
 
 
 @cache
 def load_document() -> dict[str, Any]:
     """Return the OpenAPI document as shipped in the package."""
-    return json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    document = json.loads(BASE.read_text(encoding="utf-8"))
+    for path in sorted(PARTS.glob("*.json")):
+        if path != BASE:
+            _merge(document, json.loads(path.read_text(encoding="utf-8")), path.name)
+    return document
 
 
 @bp.route("/openapi.json")
