@@ -84,14 +84,16 @@ def register_blueprints(app: Flask) -> None:
     # The api and review blueprints gather routes from several modules: importing one
     # adds its routes (the F401 lines).
     from storytime.admin.routes import bp as admin_bp
-    from storytime.api import live, openapi, review, shares, storytimes  # noqa: F401
+    from storytime.api import live, openapi, outcomes, playlist, review, shares, storytimes  # noqa: F401
     from storytime.api.routes import bp as api_bp
     from storytime.auth.routes import bp as auth_bp
     from storytime.live.routes import bp as live_bp
     from storytime.main.routes import bp as main_bp
+    from storytime.outcomes.routes import bp as outcomes_bp
     from storytime.review import insights_routes, songbook_routes  # noqa: F401
     from storytime.review.public import public_bp as recap_bp
     from storytime.review.routes import bp as review_bp
+    from storytime.screens.routes import bp as screens_bp
     from storytime.share.routes import bp as share_bp
     from storytime.storytimes.routes import bp as storytimes_bp
 
@@ -104,6 +106,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recap_bp)
     app.register_blueprint(share_bp)
     app.register_blueprint(storytimes_bp)
+    app.register_blueprint(screens_bp)
+    app.register_blueprint(outcomes_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Outcome check-ins: what caregivers say storytime changed."""
