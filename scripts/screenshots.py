@@ -33,7 +33,6 @@ from harness import (  # noqa: E402
     create_storytime,
     launch,
     login,
-    post_shares,
     seed_staff,
     share_item,
 )
@@ -47,16 +46,54 @@ README_SHOTS = {
 }
 README_MAX_BYTES = 200 * 1024
 
+# A busy room: thirty families, long and short, several scripts, names and none.
 SHARES = [
     ("hello", "Hi! I'm Maya, here with Leo (10 months)", "Maya", True),
     ("hello", "Hola, somos Sofía y la pequeña Lucía", "Sofía", True),
+    ("hello", "مرحبا! أنا ليلى مع ابني يوسف، عمره سنة", "ليلى", True),
+    ("hello", "Bonjour, Chloé et Jules (8 mois)", "Chloé", True),
+    ("hello", "Xin chào, mình là Lan và bé Minh", "Lan", True),
+    ("hello", "Hello from Grandpa Joe and the twins, Ava and Eli", "Joe", True),
+    ("hello", "Hi, Priya and baby Arjun, first time here!", "Priya", True),
+    ("hello", "Kia ora from Aroha and little Nikau", "Aroha", True),
     ("tip", "Sing the same song at every nappy change: he waits for the chorus now", "Priya", True),
+    ("tip", "Bring a spare sock: instant puppet for the car ride", None, True),
+    (
+        "tip",
+        "On long train trips we play 'what can you hear?': the brakes, the doors, the "
+        "announcements. She points at the speaker now every time the voice comes on, and we "
+        "made up a little song about the conductor that calms her down when she is tired.",
+        "Hannah",
+        True,
+    ),
+    (
+        "tip",
+        "Board books fit in the nappy bag; library ones are free to swap every week",
+        None,
+        True,
+    ),
+    ("tip", "نغني أغنية صغيرة عند ركوب الحافلة، فيهدأ طفلي", "سارة", True),
+    ("tip", "Pack snacks in a muffin tin: a game and a meal at once", "Tom", True),
     ("song", "Twinkle Twinkle Little Star", "Maya", True),
     ("song", "Les petits poissons dans l'eau", "Chloé", True),
+    ("song", "twinkle, twinkle little star", None, True),
+    ("song", "The Wheels on the Bus", "Joe", True),
+    ("song", "Los pollitos dicen", "Sofía", True),
+    ("song", "Row, Row, Row Your Boat", None, True),
+    ("song", "Baby Shark", "Ava", True),
     ("question", "Do you have board books in Arabic?", None, False),
+    ("question", "Is there a storytime on Saturdays?", "Lan", True),
+    ("question", "How do I get a library card for my baby?", None, True),
+    ("question", "My son does not talk yet at 2, who can I ask?", None, False),
     ("idea", "A storytime on Saturday mornings for working parents", "Tom", True),
-    ("tip", "Bring a spare sock: instant puppet for the car ride", None, True),
+    ("idea", "A bilingual Spanish-English storytime once a month", "Sofía", True),
+    ("idea", "Une heure du conte en français, s'il vous plaît !", "Chloé", True),
+    ("idea", "A stroller parking sign by the door", None, True),
+    ("idea", "Lyrics on the screen so grandparents can sing along", "Joe", True),
 ]
+# The pinned share: the librarian's pick, long enough to test the TV's layout.
+PINNED = 10  # Hannah's train tip
+PHONE_SHARES = 5  # each phone's shares stay under the per-phone rate limit
 
 
 class Room:
@@ -67,16 +104,22 @@ class Room:
         self.server = server
         self.storytime = create_storytime(server, "Baby Rhyme Time", theme="Things that go")
         self.states: dict[str, dict] = {}
-        phone = self.context(PHONE)
-        page = phone.new_page()
-        page.goto(self.storytime["join_url"])
-        for n, (kind, text, name, screen) in enumerate(SHARES):
-            item = share_item(text, f"screenshot-share-{n:03d}", kind, screen)
-            item["name"] = name
-            post_shares(page, self.storytime["code"], [item])
-            time.sleep(0.05)  # distinct times
-        self.phone_state = phone.storage_state()
-        phone.close()
+        ids = []
+        for first in range(0, len(SHARES), PHONE_SHARES):
+            phone = self.context(PHONE)
+            page = phone.new_page()
+            page.goto(self.storytime["join_url"])
+            for n, (kind, text, name, screen) in enumerate(
+                SHARES[first : first + PHONE_SHARES], start=first
+            ):
+                item = share_item(text, f"screenshot-share-{n:03d}", kind, screen)
+                item["name"] = name
+                ids += post_shares_ids(page, self.storytime["code"], item)
+                time.sleep(0.05)  # distinct times
+            self.phone_state = phone.storage_state()
+            phone.close()
+        status, _pinned = server.api("PATCH", f"/shares/{ids[PINNED]}", {"pinned": True})
+        assert status == 200, _pinned
 
     def context(self, device: dict, email: str | None = None, phone: bool = False):
         options = {"base_url": self.server.url, "color_scheme": "light", **device}
@@ -90,6 +133,26 @@ class Room:
         elif phone:
             options["storage_state"] = self.phone_state
         return self.browser.new_context(**options)
+
+
+def post_shares_ids(page, code: str, item: dict) -> list[int]:
+    """Send one share from a phone page and return its id."""
+    response = page.evaluate(POST_SHARE_JS, [code, item])
+    assert response["status"] == 201, response
+    return [response["id"]]
+
+
+POST_SHARE_JS = """
+async ([code, item]) => {
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    const response = await fetch(`/api/v1/storytimes/${code}/shares`, {
+        method: 'POST',
+        headers: {'Content-Type': 'application/json', 'X-CSRFToken': token},
+        body: JSON.stringify(item),
+    });
+    return {status: response.status, id: (await response.json()).id};
+}
+"""
 
 
 def _page(room: Room, device: dict, email: str | None = None, phone: bool = False):
