@@ -1,0 +1,83 @@
+"""The projected screen's page: one storytime, drawn for a TV by a display or screen link."""
+
+from __future__ import annotations
+
+import re
+
+from babel.lists import format_list
+from flask import current_app, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from storytime.live.feed import storytime_for_display, visible_shares
+from storytime.models import KINDS, Share, Storytime
+from storytime.share.kinds import kind_icon, kind_label
+from storytime.storytimes.links import join_url
+from storytime.storytimes.qr import inline_svg as qr_svg
+
+DISPLAY_SHARES = 50  # the display keeps at most this many shares, on the page and in memory
+WELCOME_NAMES = 6
+WELCOME_NAME_LENGTH = 40
+SLOT = re.compile("\ue000(\\d+)\ue001")
+
+
+def welcome_name(share: Share) -> str:
+    """Return how a hello is greeted: the name given, else the start of its text."""
+    name = (share.name or share.text or "").strip()
+    return name if len(name) <= WELCOME_NAME_LENGTH else name[: WELCOME_NAME_LENGTH - 1] + "…"
+
+
+def welcome_line(hellos: list[Share]) -> Markup:
+    """Return "Welcome, Maya and Leo!" for the newest hellos on screen, or a plain welcome.
+
+    Each name is escaped and isolated in its own ``<bdi>``, so a direction override
+    typed in one name cannot reorder the words, commas or other names around it.
+    """
+    names = [welcome_name(share) for share in reversed(hellos[:WELCOME_NAMES])]
+    names = [name for name in names if name]
+    if not names:
+        return escape(_("Welcome!"))
+    # Private-use placeholders go through the list pattern and the translation, which are
+    # then escaped; only then does each become its name's escaped <bdi>.
+    slots = [f"\ue000{i}\ue001" for i in range(len(names))]
+    listed = format_list(slots, locale=str(get_locale() or "en"))
+    line = str(escape(_("Welcome, %(names)s!", names=listed)))
+    # One pass, so a name that itself holds a placeholder's characters is never rescanned.
+    return Markup(SLOT.sub(lambda m: Markup("<bdi>%s</bdi>") % names[int(m[1])], line))
+
+
+def screen_now_url(screen_token: str | None) -> str | None:
+    """Return the URL a permanent screen polls for its current storytime, when one exists."""
+    if not screen_token or "screens.now" not in current_app.view_functions:
+        return None
+    return url_for("screens.now", token=screen_token)
+
+
+def render_display(storytime: Storytime, *, screen_token: str | None = None):
+    """Render the display page of one storytime, for a display link or a permanent screen."""
+    last_event_id = storytime.last_event_id
+    shares = visible_shares(storytime, DISPLAY_SHARES)
+    hellos = [share for share in shares if share.kind == "hello"]
+    pinned = next((share for share in shares if share.pinned), None)
+    link = join_url(storytime)
+    response = render_template(
+        "live/display.html",
+        storytime=storytime,
+        public=storytime_for_display(storytime),
+        shares=[share for share in shares if share.kind != "hello" and share is not pinned],
+        pinned=pinned,
+        hellos=hellos,
+        welcome=welcome_line(hellos),
+        last_event_id=last_event_id,
+        join_link=link,
+        qr=qr_svg(link, _("QR code to join this storytime")),
+        token=storytime.display_token,
+        max_shares=DISPLAY_SHARES,
+        screen_now_url=screen_now_url(screen_token),
+        # Passed here, not by a blueprint's context processor: a screen link renders it too.
+        kind_label=kind_label,
+        kind_icon=kind_icon,
+        kinds=KINDS,
+    )
+    return response, 200, {"Referrer-Policy": "no-referrer"}
