@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from factories import make_storytime
 from live_support import post_share
 
 from storytime.extensions import db
 from storytime.live.playlist import playlist, playlist_for_display
-from storytime.models import Share, Storytime
+from storytime.models import Event, Share, Storytime
 from storytime.share.service import moderate
 
 
@@ -48,3 +49,107 @@ def test_a_staff_only_or_held_or_hidden_song_never_reaches_the_display(app):
     post_share(app, storytime_id, "song", "WHEELS ON THE BUS!!!", allow_screen=False)
     _staff, display = _lists(app, storytime_id)
     assert display == [{"title": "Wheels on the bus", "sung": False}]
+
+
+# --- the API ---
+
+
+def _url(storytime_id: int, rest: str = "") -> str:
+    return f"/api/v1/storytimes/{storytime_id}/playlist{rest}"
+
+
+def _events(app, storytime_id):
+    with app.app_context():
+        return list(
+            db.session.execute(
+                db.select(Event.type, Event.public).where(Event.storytime_id == storytime_id)
+            )
+        )
+
+
+def test_the_api_lists_marks_sung_and_puts_the_playlist_on_the_tv(app, client, staff):
+    storytime_id = make_storytime(app).id
+    post_share(app, storytime_id, "song", "Baa baa black sheep")
+    post_share(app, storytime_id, "song", "baa baa BLACK sheep!")
+    staff.signed_in(client)
+    body = client.get(_url(storytime_id)).get_json()
+    assert body["on_screen"] is False
+    [song] = body["songs"]
+    assert (song["key"], song["count"], song["sung"]) == ("baa baa black sheep", 2, False)
+    before = len(_events(app, storytime_id))
+
+    response = client.put(_url(storytime_id, "/sung/baa baa black sheep"))
+    assert response.status_code == 200
+    assert response.get_json()["songs"][0]["sung"] is True
+    assert client.get(_url(storytime_id)).get_json()["songs"][0]["sung"] is True
+    assert _lists(app, storytime_id)[1] == [{"title": "Baa baa black sheep", "sung": True}]
+    # Marking twice keeps one mark; a new spelling arriving keeps the song sung.
+    client.put(_url(storytime_id, "/sung/baa baa black sheep"))
+    post_share(app, storytime_id, "song", "Baa baa black sheep have you any wool")
+    assert client.get(_url(storytime_id)).get_json()["songs"][0]["sung"] is True
+
+    response = client.delete(_url(storytime_id, "/sung/baa baa black sheep"))
+    assert response.get_json()["songs"][0]["sung"] is False
+
+    response = client.post(_url(storytime_id, "/screen"), json={"on_screen": True})
+    assert response.status_code == 200 and response.get_json()["on_screen"] is True
+    with app.app_context():
+        assert db.session.get(Storytime, storytime_id).playlist_on_screen is True
+    # Every write told the TV: one public storytime event each (4 writes + 1 share).
+    after = _events(app, storytime_id)[before:]
+    assert after.count(("storytime.updated", True)) == 4
+
+
+def test_bad_playlist_writes_get_a_clear_error_and_change_nothing(app, client, staff):
+    storytime_id = make_storytime(app).id
+    post_share(app, storytime_id, "song", "Row row row your boat")
+    staff.signed_in(client)
+    before = _events(app, storytime_id)
+    response = client.put(_url(storytime_id, "/sung/not a song here"))
+    assert response.status_code == 404
+    assert response.get_json()["field"] == "key"
+    for body in ({}, {"on_screen": "yes"}, {"on_screen": 1}):
+        response = client.post(_url(storytime_id, "/screen"), json=body)
+        assert response.status_code == 422
+        assert response.get_json()["field"] == "on_screen"
+    assert client.post(_url(storytime_id, "/screen"), json=[True]).status_code == 400
+    assert (
+        client.post(_url(storytime_id, "/screen"), json={"on_screen": True}, csrf=False).status_code
+        == 400
+    )
+    assert _events(app, storytime_id) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 401), ("librarian_other_branch", 403), ("display", 403), ("librarian", 200)],
+)
+def test_only_staff_of_the_branch_may_use_the_playlist(app, client, staff, who, status):
+    storytime = make_storytime(app)
+    post_share(app, storytime.id, "song", "Five little ducks")
+    suffix = ""
+    if who == "librarian_other_branch":
+        staff.signed_in(client, "librarian", "eastside")
+    elif who == "librarian":
+        staff.signed_in(client)
+    elif who == "display":
+        suffix = f"?token={storytime.display_token}"
+    before = _events(app, storytime.id)
+    assert client.get(_url(storytime.id) + suffix).status_code == status
+    write = client.put(_url(storytime.id, "/sung/five little ducks") + suffix)
+    assert write.status_code == status
+    screen = client.post(_url(storytime.id, "/screen") + suffix, json={"on_screen": True})
+    assert screen.status_code == status
+    if status != 200:
+        assert _events(app, storytime.id) == before
+
+
+def test_a_bearer_token_works_for_scripts(app, client, staff, runner):
+    storytime_id = make_storytime(app).id
+    post_share(app, storytime_id, "song", "Wind the bobbin up")
+    staff.user("librarian", "lee@central.example.org")
+    token = runner.invoke(args=["create-token", "lee@central.example.org"]).output.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.put(_url(storytime_id, "/sung/wind the bobbin up"), headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["songs"][0]["sung"] is True

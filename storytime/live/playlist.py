@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete
 
 from storytime.database import begin_write
 from storytime.errors import ApiError
@@ -140,13 +141,10 @@ def set_sung(storytime: Storytime, key: str, sung: bool) -> Song:
     song = find_song(storytime, key)
     storytime_id = storytime.id
     begin_write()
-    existing = db.session.execute(
-        db.select(SungSong).where(
-            SungSong.storytime_id == storytime_id, SungSong.key.in_(song.keys)
-        )
-    ).scalars()
-    for row in existing:
-        db.session.delete(row)
+    # One statement, before the insert: the ORM would insert first and break the unique key.
+    db.session.execute(
+        delete(SungSong).where(SungSong.storytime_id == storytime_id, SungSong.key.in_(song.keys))
+    )
     if sung:
         db.session.add(SungSong(storytime_id=storytime_id, key=song.key))
     song.sung = sung
