@@ -7,8 +7,9 @@ surfaces hold this word?".
 
 Viewers:
 
-- a *visitor*: no cookies; the join, recap, branch and start pages, and the display (its
-  page, feed and stream: anyone in the room sees the TV);
+- a *visitor*: no cookies; the join, recap, branch and start pages, the display (its
+  page, feed and stream: anyone in the room sees the TV), each branch's permanent TV link
+  (its page and what it shows now) and a TV's pairing pages;
 - a *phone*: a caregiver's phone (its `st_phone` cookie); its join pages, its shares
   through the API, and its attempts at other phones' shares;
 - *staff*: a signed-in session of any role; everything staff can open, whether or not
@@ -27,6 +28,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from flask.testing import FlaskClient
+
+from storytime.admin.service import find_branch
+from storytime.screens.service import add_screen, find_screen
 
 VISITOR, PHONE, STAFF = "visitor", "phone", "staff"
 # Where a text lands, by what the URL is: who may see that kind of surface.
@@ -116,7 +120,7 @@ def category(url: str) -> str:
         return SONGBOOK
     if "/shares" in path and path.startswith(("/j/", "/api/v1/storytimes/")):
         return PHONE_API  # a phone's own shares, and its attempts at someone else's
-    if path.startswith(("/j/", "/b/", "/display/")) or path in ("/", "/privacy"):
+    if path.startswith(("/j/", "/b/", "/display/", "/screen/", "/tv")) or path in ("/", "/privacy"):
         return PUBLIC
     if path == "/api/v1/openapi.json" or "token=" in url:
         return PUBLIC  # the OpenAPI document and the display's feed and stream
@@ -222,6 +226,13 @@ def display(viewer: Viewer, room: Room) -> Seen:
     )
 
 
+def screen_token(viewer: Viewer, slug: str) -> str:
+    """Return the token of the branch main room's TV link, set up as staff would on first use."""
+    with viewer.client.application.app_context():
+        branch = find_branch(slug)
+        return (find_screen(branch.id, "") or add_screen(branch, "")).token
+
+
 def walk(
     viewer: Viewer,
     rooms: list[Room],
@@ -248,10 +259,13 @@ def walk(
         return surface
 
     if viewer.kind == VISITOR:
-        for url in ("/", "/privacy", "/api/v1/openapi.json"):
+        for url in ("/", "/privacy", "/api/v1/openapi.json", "/tv", "/tv/status"):
             get(url)
         for slug in branches:
             get(f"/b/{slug}")
+            token = screen_token(viewer, slug)
+            get(f"/screen/{token}")
+            get(f"/screen/{token}/now")
         for room in rooms:
             for pattern in ROOM_PUBLIC:
                 get(pattern.format(id=room.id, code=room.code, token=room.display_token))
