@@ -1,11 +1,17 @@
 // The projected display: runs unattended for hours, in bounded memory.
-// live-feed.js keeps it connected and in step; this file only renders.
+// live-feed.js keeps it connected and in step; this file renders and fits: every region
+// keeps its size, and what does not fit is scaled down a step or shown on the next page.
+import { fitOneLine, fitScale, STEPS } from "./display-fit.js";
 import { followLive, RECONNECTING, UNREACHABLE } from "./live-feed.js";
 
-const SLOTS = 6;
-const ROTATE_MS = 8000;
-const WELCOME_NAMES = 6;
+const ROTATE_MS = 9000;
+const FOCUS_MS = 12000;
+const WELCOME_NAMES = 3;
+const NAME_CHARS = 24;
 const IDLE_MS = 4000;
+const SCREEN_POLL_MS = 30000;
+const CARD_STEPS = [1, 0.85, 0.72, 0.62, 0.54];
+const PINNED_STEPS = STEPS;
 const EVENT_TYPES = ["share.shown", "share.hidden", "storytime.updated", "display.rotated"];
 
 const root = document.getElementById("display");
@@ -21,31 +27,39 @@ function startDisplay(root) {
   const maxShares = Number.parseInt(data.maxShares, 10) || 50;
   const wall = document.getElementById("wall");
   const pinnedBox = document.getElementById("pinned");
+  const pinnedText = pinnedBox.querySelector(".pinned-text");
+  const pinnedName = pinnedBox.querySelector(".pinned-name");
+  const pinnedPage = pinnedBox.querySelector(".pinned-page");
   const welcome = document.getElementById("welcome");
+  const playlist = document.getElementById("playlist-songs");
   const dot = document.getElementById("connection-dot");
   const dotText = document.getElementById("connection-text");
-  const icons = {};
+  const kinds = {};
   for (const el of document.getElementById("kind-icons").content.children) {
-    icons[el.dataset.kind] = el.textContent;
+    kinds[el.dataset.kind] = { icon: el.textContent, label: el.dataset.label };
   }
 
-  // Everything visible, newest first: ordinary shares, hellos, and the pinned one.
+  // Everything on screen, newest first: the wall's shares (hellos too) and the pinned one.
   let shares = [];
-  let hellos = [];
   let pinned = null;
-  let page = 0;
+  let wallStart = 0;
+  let wallEnd = 0;
+  let pinnedPages = [];
+  let pinnedPageAt = 0;
+  let songs = [];
+  let songPages = [];
+  let songPage = 0;
+  let focusUntil = 0;
+  const fresh = new Map(); // share id -> until when it is marked new
   let stopped = false;
-
-  function without(items, id) {
-    return items.filter((share) => share.id !== id);
-  }
-  function byNewest(a, b) {
-    return b.id - a.id;
-  }
+  // How each card fits the wall alone (first across all columns, then in smaller type),
+  // kept until the wall changes size.
+  const cardFits = new Map();
+  let cardFitsFor = "";
 
   function forget(id) {
-    shares = without(shares, id);
-    hellos = without(hellos, id);
+    cardFits.delete(id);
+    shares = shares.filter((share) => share.id !== id);
     if (pinned && pinned.id === id) pinned = null;
   }
 
@@ -53,15 +67,11 @@ function startDisplay(root) {
     forget(share.id);
     if (share.pinned) {
       pinned = share;
-    } else if (share.kind === "hello") {
-      hellos.push(share);
-      hellos.sort(byNewest);
-      hellos.length = Math.min(hellos.length, maxShares);
-    } else {
-      shares.push(share);
-      shares.sort(byNewest);
-      shares.length = Math.min(shares.length, maxShares);
+      return;
     }
+    shares.push(share);
+    shares.sort((a, b) => b.id - a.id);
+    shares.length = Math.min(shares.length, maxShares);
   }
 
   for (const el of document.getElementById("initial-shares").content.children) {
@@ -74,42 +84,45 @@ function startDisplay(root) {
     });
   }
 
+  /* ---- the welcome line: a few names, then a count, on one line ---- */
   function truncate(text, n) {
-    const trimmed = (text || "").trim();
-    return trimmed.length <= n ? trimmed : `${trimmed.slice(0, n - 1)}…`;
+    const chars = [...(text || "").trim()];
+    return chars.length <= n ? chars.join("") : `${chars.slice(0, n - 1).join("")}…`;
   }
 
-  function listParts(names) {
+  function listParts(items) {
     try {
       const format = new Intl.ListFormat(data.lang || undefined, {
         style: "long",
         type: "conjunction",
       });
-      return format.formatToParts(names);
+      return format.formatToParts(items);
     } catch {
-      return names.flatMap((name, i) => [
+      return items.flatMap((item, i) => [
         ...(i ? [{ type: "literal", value: ", " }] : []),
-        { type: "element", value: name },
+        { type: "element", value: item },
       ]);
     }
   }
 
-  function renderWelcome() {
-    const names = hellos
-      .slice(0, WELCOME_NAMES)
-      .reverse()
-      .map((share) => truncate(share.name || share.text, 40))
-      .filter(Boolean);
-    if (!names.length) {
-      welcome.textContent = data.welcomePlain;
-      return;
-    }
-    // Each name in its own <bdi>: a direction override typed in one name must not
-    // reorder the words, commas or other names around it.
+  function welcomeNodes(names, more) {
+    const moreText = more
+      ? (more === 1 ? data.moreOne : data.moreOther).replace("{count}", String(more))
+      : null;
+    const items = moreText ? [...names, moreText] : names;
     const around = data.welcome.split("{names}");
     const nodes = [document.createTextNode(around[0])];
-    for (const part of listParts(names)) {
+    let index = 0;
+    for (const part of listParts(items)) {
       if (part.type !== "element") {
+        nodes.push(document.createTextNode(part.value));
+        continue;
+      }
+      // Each name in its own <bdi>: a direction override typed in one name must not
+      // reorder the words, commas or other names around it.
+      const isName = index < names.length;
+      index += 1;
+      if (!isName) {
         nodes.push(document.createTextNode(part.value));
         continue;
       }
@@ -118,86 +131,335 @@ function startDisplay(root) {
       nodes.push(bdi);
     }
     nodes.push(document.createTextNode(around.slice(1).join("{names}")));
-    welcome.replaceChildren(...nodes);
+    return nodes;
   }
 
+  function renderWelcome() {
+    const hellos = shares.filter((share) => share.kind === "hello");
+    const all = hellos
+      .map((share) => truncate(share.name || share.text, NAME_CHARS))
+      .filter(Boolean);
+    if (!all.length) {
+      welcome.textContent = data.welcomePlain;
+      fitOneLine(welcome, []);
+      return;
+    }
+    // The fewest names that still fit win over a smaller type: try 3, 2, 1 names.
+    const tries = [];
+    for (let n = Math.min(WELCOME_NAMES, all.length); n >= 1; n -= 1) {
+      tries.push(() =>
+        welcome.replaceChildren(...welcomeNodes(all.slice(0, n).reverse(), all.length - n)),
+      );
+    }
+    fitOneLine(welcome, tries);
+  }
+
+  /* ---- the pinned share: whole, its type scaled down; a very long one pages ---- */
+  let pinnedKey = "";
   function renderPinned() {
-    pinnedBox.hidden = !pinned;
-    pinnedBox.querySelector(".pinned-text").textContent = pinned ? pinned.text : "";
-    pinnedBox.querySelector(".pinned-name").textContent = pinned?.name || "";
+    pinnedBox.hidden = !pinned || root.dataset.state !== "open" || root.dataset.quiet === "true";
+    const key =
+      pinned && !pinnedBox.hidden
+        ? `${pinned.id}|${pinned.text}|${pinned.name}|${window.innerWidth}x${window.innerHeight}`
+        : "";
+    if (key === pinnedKey) return;
+    pinnedKey = key;
+    pinnedPages = [];
+    pinnedPage.textContent = "";
+    pinnedName.textContent = pinned?.name || "";
+    pinnedText.textContent = pinned?.text || "";
+    if (!key) return;
+    const fits = () => pinnedBox.scrollHeight <= pinnedBox.clientHeight + 1;
+    if (fitScale(pinnedText, fits, PINNED_STEPS)) return;
+    // Even the smallest type does not hold it all: show it a part at a time.
+    const words = pinned.text.split(/(\s+)/);
+    pinnedPage.textContent = "0/0";
+    let start = 0;
+    while (start < words.length) {
+      let end = start + 1;
+      while (end < words.length) {
+        pinnedText.textContent = words.slice(start, end + 1).join("");
+        if (!fits()) break;
+        end += 1;
+      }
+      pinnedPages.push(words.slice(start, end).join("").trim());
+      start = end;
+    }
+    pinnedPageAt = 0;
+    showPinnedPage();
   }
 
-  function card(share, fresh) {
+  function showPinnedPage() {
+    if (!pinnedPages.length) return;
+    pinnedPageAt %= pinnedPages.length;
+    pinnedText.textContent = pinnedPages[pinnedPageAt];
+    pinnedPage.textContent = `${pinnedPageAt + 1}/${pinnedPages.length}`;
+  }
+
+  /* ---- the wall: cards, fitted one by one, then paged ---- */
+  function card(share) {
     const li = document.createElement("li");
-    li.className = `wall-card kind-${share.kind}${fresh ? " is-new" : ""}`;
+    li.className = `wall-card kind-${share.kind}`;
+    li.dataset.id = String(share.id);
+    if ((fresh.get(share.id) || 0) > Date.now()) li.classList.add("is-new");
+    const kind = document.createElement("p");
+    kind.className = "wall-kind";
     const icon = document.createElement("span");
-    icon.className = "wall-kind";
     icon.setAttribute("aria-hidden", "true");
-    icon.textContent = icons[share.kind] || "";
+    icon.textContent = kinds[share.kind]?.icon || "";
+    kind.append(icon, ` ${kinds[share.kind]?.label || ""}`);
     const text = document.createElement("p");
     text.className = "wall-text";
     text.dir = "auto";
     text.textContent = share.text;
-    li.appendChild(icon);
-    li.appendChild(text);
+    li.append(kind, text);
     if (share.name) {
       const name = document.createElement("p");
       name.className = "wall-name";
       name.dir = "auto";
       name.textContent = share.name;
-      li.appendChild(name);
+      li.append(name);
     }
     return li;
   }
 
-  function renderWall(freshId) {
-    const pages = Math.max(1, Math.ceil(shares.length / SLOTS));
-    page = page % pages;
-    const visible = shares.slice(page * SLOTS, page * SLOTS + SLOTS);
-    wall.replaceChildren(...visible.map((share) => card(share, share.id === freshId)));
+  function setColumns() {
+    const unit = Number.parseFloat(getComputedStyle(wall).fontSize) || 20;
+    const cols = Math.max(1, Math.min(4, Math.floor(wall.clientWidth / (unit * 11))));
+    wall.style.setProperty("--cols", String(cols));
+    return cols;
   }
 
-  function renderAll(freshId) {
+  function fittedCard(share) {
+    const el = card(share);
+    let fit = cardFits.get(share.id);
+    if (!fit) {
+      wall.replaceChildren(el);
+      fit = { wide: false, scale: CARD_STEPS[CARD_STEPS.length - 1] };
+      search: for (const wide of [false, true]) {
+        el.classList.toggle("is-wide", wide);
+        for (const scale of CARD_STEPS) {
+          el.style.setProperty("--fit", String(scale));
+          if (wallFits()) {
+            fit = { wide, scale };
+            break search;
+          }
+        }
+      }
+      cardFits.set(share.id, fit);
+    }
+    el.classList.toggle("is-wide", fit.wide);
+    el.style.setProperty("--fit", String(fit.scale));
+    return el;
+  }
+
+  function wallFits() {
+    return wall.scrollHeight <= wall.clientHeight + 1 && wall.scrollWidth <= wall.clientWidth + 1;
+  }
+
+  // Fill the wall with the cards from `wallStart` on, as many as fit: that is one page.
+  function fillWall() {
+    if (root.dataset.state !== "open" || root.dataset.quiet === "true" || !wall.clientHeight) {
+      wall.replaceChildren();
+      wallEnd = 0;
+      return;
+    }
+    const cols = setColumns();
+    const size = `${wall.clientWidth}x${wall.clientHeight}/${cols}`;
+    if (size !== cardFitsFor) {
+      cardFits.clear();
+      cardFitsFor = size;
+    }
+    if (wallStart >= shares.length) wallStart = 0;
+    const page = [];
+    for (let i = wallStart; i < shares.length; i += 1) {
+      const el = fittedCard(shares[i]);
+      wall.replaceChildren(...page, el);
+      if (page.length && !wallFits()) break;
+      page.push(el);
+    }
+    wall.replaceChildren(...page);
+    wallEnd = wallStart + page.length;
+  }
+
+  function wallHasPages() {
+    return wallStart > 0 || wallEnd < shares.length;
+  }
+
+  function nextWallPage() {
+    wallStart = wallEnd >= shares.length ? 0 : wallEnd;
+    fillWall();
+  }
+
+  /* ---- the playlist ---- */
+  function renderPlaylist(list) {
+    root.dataset.playlist = list ? "true" : "false";
+    songs = list || [];
+    if (!list) {
+      playlist.replaceChildren();
+      return;
+    }
+    const items = songs.map((song) => {
+      const li = document.createElement("li");
+      li.className = `playlist-song${song.sung ? " is-sung" : ""}`;
+      li.dir = "auto";
+      li.textContent = song.title;
+      return li;
+    });
+    const region = playlist.parentElement;
+    const fits = () => region.scrollHeight <= region.clientHeight + 1;
+    playlist.replaceChildren(...items);
+    if (!region.clientHeight || fitScale(playlist, fits, [1, 0.85, 0.72])) {
+      songPages = [items];
+    } else {
+      // Too many songs for the region: pages of as many as fit.
+      songPages = [];
+      let page = [];
+      playlist.replaceChildren();
+      for (const li of items) {
+        playlist.append(li);
+        if (page.length && !fits()) {
+          songPages.push(page);
+          page = [li];
+          playlist.replaceChildren(li);
+        } else {
+          page.push(li);
+        }
+      }
+      songPages.push(page);
+    }
+    songPage %= songPages.length;
+    playlist.replaceChildren(...songPages[songPage]);
+  }
+
+  // Long titles and lines take a smaller type rather than leave their region.
+  function fitLines() {
+    fitOneLine(document.getElementById("checkin"), []);
+    fitOneLine(document.querySelector(".join-code-line"), []);
+    for (const [id, titleSelector] of [
+      ["before", ".before-title"],
+      ["goodbye", ".goodbye-title"],
+    ]) {
+      const region = document.getElementById(id);
+      if (!region.clientHeight) continue;
+      const title = region.querySelector(titleSelector);
+      fitScale(
+        title,
+        () =>
+          region.scrollHeight <= region.clientHeight + 1 &&
+          region.scrollWidth <= region.clientWidth + 1,
+      );
+    }
+  }
+
+  function renderAll() {
     renderWelcome();
     renderPinned();
-    renderWall(freshId);
+    if (root.dataset.playlist === "true") renderPlaylist(songs);
+    fillWall();
+    fitLines();
   }
 
-  // With more than one page of shares, show the next (older) page every few seconds.
+  // Shares may arrive many at a time: lay the screen out once for each burst.
+  let pending = null;
+  function scheduleRender() {
+    if (pending !== null) return;
+    pending = window.setTimeout(() => {
+      pending = null;
+      renderAll();
+    }, 40);
+  }
+
+  // Pages turn every few seconds, except while a newcomer has its moment of focus.
   window.setInterval(() => {
-    if (stopped || shares.length <= SLOTS || main.classList.contains("is-quiet")) return;
-    page += 1;
-    renderWall(null);
+    if (stopped || Date.now() < focusUntil) return;
+    const now = Date.now();
+    for (const [id, until] of fresh) if (until <= now) fresh.delete(id);
+    if (wallHasPages()) {
+      nextWallPage();
+    } else {
+      for (const el of wall.querySelectorAll(".is-new")) {
+        if (!fresh.has(Number(el.dataset.id))) el.classList.remove("is-new");
+      }
+    }
+    if (pinnedPages.length > 1) {
+      pinnedPageAt += 1;
+      showPinnedPage();
+    }
+    if (songPages.length > 1) {
+      songPage = (songPage + 1) % songPages.length;
+      playlist.replaceChildren(...songPages[songPage]);
+    }
   }, ROTATE_MS);
 
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(renderAll, 150);
+  });
+
   function revoke() {
+    if (data.screenNowUrl) {
+      // A permanent screen: its page follows the new link by itself.
+      window.setTimeout(() => window.location.reload(), 2000);
+      return;
+    }
     stopped = true;
     shares = [];
-    hellos = [];
     pinned = null;
-    renderAll(null);
+    renderAll();
     main.classList.add("is-revoked");
     document.getElementById("revoked-note").hidden = false;
+  }
+
+  function showStorytime(storytime) {
+    if (storytime.code && storytime.code !== data.code) {
+      // A new join code needs a new QR, drawn by the server.
+      window.location.reload();
+      return;
+    }
+    const before = `${root.dataset.state}/${root.dataset.quiet}`;
+    root.dataset.state = storytime.state;
+    root.dataset.quiet = storytime.quiet ? "true" : "false";
+    root.dataset.checkins = storytime.checkins_asked ? "true" : "false";
+    main.classList.toggle("is-quiet", !!storytime.quiet);
+    main.classList.toggle("is-closed", storytime.state !== "open");
+    const changed = before !== `${root.dataset.state}/${root.dataset.quiet}`;
+    if (storytime.title) {
+      for (const el of root.querySelectorAll("#display-title, .before-title, .goodbye-storytime")) {
+        el.textContent = storytime.title;
+      }
+    }
+    if (storytime.state === "closed") {
+      // The goodbye is final: the shares are gone from the screen and from memory.
+      shares = [];
+      pinned = null;
+    }
+    if ("playlist" in storytime) renderPlaylist(storytime.playlist);
+    renderAll();
+    if (changed) checkScreen();
   }
 
   function render(item) {
     if (stopped) return;
     if (item.type === "share.shown") {
-      const isNew = ![...shares, ...hellos, ...(pinned ? [pinned] : [])].some(
-        (share) => share.id === item.share.id,
-      );
+      const known =
+        shares.some((share) => share.id === item.share.id) || pinned?.id === item.share.id;
       place(item.share);
-      if (isNew && !item.share.pinned && item.share.kind !== "hello") page = 0;
-      renderAll(isNew ? item.share.id : null);
+      if (!known && !item.share.pinned) {
+        fresh.set(item.share.id, Date.now() + FOCUS_MS);
+        focusUntil = Date.now() + FOCUS_MS;
+        wallStart = 0;
+      }
     } else if (item.type === "share.hidden") {
       forget(item.share.id);
-      renderAll(null);
-    } else if (item.storytime) {
-      main.classList.toggle("is-quiet", !!item.storytime.quiet);
-      main.classList.toggle("is-closed", item.storytime.state !== "open");
-      const code = root.querySelector(".join-code");
-      if (code && item.storytime.code) code.textContent = item.storytime.code;
     }
+    if (item.storytime) {
+      showStorytime(item.storytime);
+      return;
+    }
+    if (root.dataset.state === "closed") return;
+    scheduleRender();
   }
 
   function showConnection(state) {
@@ -205,6 +467,23 @@ function startDisplay(root) {
     dot.classList.toggle("is-reconnecting", away);
     dotText.textContent = away ? dotText.dataset.reconnecting : "";
   }
+
+  /* ---- a permanent screen follows whichever storytime its room has now ---- */
+  async function checkScreen() {
+    if (!data.screenNowUrl || stopped) return;
+    try {
+      const response = await fetch(data.screenNowUrl, {
+        credentials: "omit",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      const body = await response.json();
+      if (body.storytime_id !== Number(data.storytimeId)) window.location.reload();
+    } catch {
+      // Offline for a moment: the next check tries again.
+    }
+  }
+  if (data.screenNowUrl) window.setInterval(checkScreen, SCREEN_POLL_MS);
 
   /* ---- a full-screen button that gets out of the way ---- */
   const fullscreen = document.getElementById("fullscreen");
@@ -223,7 +502,15 @@ function startDisplay(root) {
     else if (el.requestFullscreen) el.requestFullscreen().catch(() => {});
   });
 
-  renderAll(null);
+  if (root.dataset.playlist === "true") {
+    songs = [...playlist.children].map((li) => ({
+      title: li.textContent,
+      sung: li.classList.contains("is-sung"),
+    }));
+  }
+  renderAll();
+  // Web fonts or emoji may settle the layout a moment later.
+  document.fonts?.ready.then(renderAll);
   followLive({
     streamUrl: data.streamUrl,
     eventsUrl: data.eventsUrl,

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from babel.lists import format_list
 from flask import current_app, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import format_datetime, format_time, get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from storytime.live.feed import storytime_for_display, visible_shares
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.kinds import kind_icon, kind_label
-from storytime.storytimes.links import join_url
+from storytime.storytimes.links import absolute, join_url
 from storytime.storytimes.qr import inline_svg as qr_svg
 
 DISPLAY_SHARES = 50  # the display keeps at most this many shares, on the page and in memory
-WELCOME_NAMES = 6
+WELCOME_NAMES = 3  # then a count: the welcome holds to one line
 WELCOME_NAME_LENGTH = 40
 SLOT = re.compile("\ue000(\\d+)\ue001")
 
@@ -28,8 +29,8 @@ def welcome_name(share: Share) -> str:
     return name if len(name) <= WELCOME_NAME_LENGTH else name[: WELCOME_NAME_LENGTH - 1] + "…"
 
 
-def welcome_line(hellos: list[Share]) -> Markup:
-    """Return "Welcome, Maya and Leo!" for the newest hellos on screen, or a plain welcome.
+def welcome_line(hellos: list[Share], total: int | None = None) -> Markup:
+    """Return "Welcome, Maya, Leo and 12 more!" for the newest hellos on screen, or a welcome.
 
     Each name is escaped and isolated in its own ``<bdi>``, so a direction override
     typed in one name cannot reorder the words, commas or other names around it.
@@ -38,13 +39,25 @@ def welcome_line(hellos: list[Share]) -> Markup:
     names = [name for name in names if name]
     if not names:
         return escape(_("Welcome!"))
+    more = max((len(hellos) if total is None else total) - len(names), 0)
     # Private-use placeholders go through the list pattern and the translation, which are
     # then escaped; only then does each become its name's escaped <bdi>.
     slots = [f"\ue000{i}\ue001" for i in range(len(names))]
+    if more:
+        slots.append(ngettext("%(num)s more", "%(num)s more", more))
     listed = format_list(slots, locale=str(get_locale() or "en"))
     line = str(escape(_("Welcome, %(names)s!", names=listed)))
     # One pass, so a name that itself holds a placeholder's characters is never rescanned.
     return Markup(SLOT.sub(lambda m: Markup("<bdi>%s</bdi>") % names[int(m[1])], line))
+
+
+def start_time(storytime: Storytime) -> str:
+    """Return when it starts in the library's time zone: the time today, else day and time."""
+    zone = get_timezone()
+    starts = storytime.starts_at.astimezone(zone)
+    if starts.date() == datetime.now(zone).date():
+        return format_time(storytime.starts_at, "short")
+    return format_datetime(storytime.starts_at, "medium")
 
 
 def screen_now_url(screen_token: str | None) -> str | None:
@@ -61,6 +74,7 @@ def render_display(storytime: Storytime, *, screen_token: str | None = None):
     hellos = [share for share in shares if share.kind == "hello"]
     pinned = next((share for share in shares if share.pinned), None)
     link = join_url(storytime)
+    recap_link = absolute(url_for("recap.recap", code=storytime.code))
     response = render_template(
         "live/display.html",
         storytime=storytime,
@@ -71,7 +85,10 @@ def render_display(storytime: Storytime, *, screen_token: str | None = None):
         welcome=welcome_line(hellos),
         last_event_id=last_event_id,
         join_link=link,
+        join_host=link.split("://", 1)[-1].rsplit("/j/", 1)[0],
         qr=qr_svg(link, _("QR code to join this storytime")),
+        recap_qr=qr_svg(recap_link, _("QR code of this storytime's recap")),
+        starts_at=start_time(storytime),
         token=storytime.display_token,
         max_shares=DISPLAY_SHARES,
         screen_now_url=screen_now_url(screen_token),

@@ -20,6 +20,7 @@ from sqlalchemy import func
 
 from storytime.events.log import events_after
 from storytime.extensions import db
+from storytime.live.playlist import playlist_for_display
 from storytime.models import KINDS, Event, Share, Storytime
 from storytime.share.present import share_for_display, share_for_staff
 from storytime.storytimes.links import display_url, join_url
@@ -69,6 +70,8 @@ def storytime_for_display(storytime: Storytime) -> dict[str, Any]:
         "quiet": storytime.quiet,
         "code": storytime.code,
         "join_url": join_url(storytime),
+        "checkins_asked": storytime.checkins_asked_at is not None,
+        "playlist": playlist_for_display(storytime) if storytime.playlist_on_screen else None,
     }
 
 
@@ -113,13 +116,13 @@ def display_items(storytime: Storytime, events: list[EventWithShare]) -> list[di
             continue
         if event.share_id is not None:
             if share is not None and share.visible_on_display:
-                items.append(
-                    {"id": event.id, "type": "share.shown", "share": share_for_display(share)}
-                )
+                item = {"id": event.id, "type": "share.shown", "share": share_for_display(share)}
             else:
-                items.append(
-                    {"id": event.id, "type": "share.hidden", "share": {"id": event.share_id}}
-                )
+                item = {"id": event.id, "type": "share.hidden", "share": {"id": event.share_id}}
+            if storytime.playlist_on_screen and (share is None or share.kind == "song"):
+                # The TV's playlist is made of song shares: a song shown or hidden changes it.
+                item["storytime"] = storytime_for_display(storytime)
+            items.append(item)
         else:
             items.append(
                 {"id": event.id, "type": event.type, "storytime": storytime_for_display(storytime)}

@@ -1,0 +1,264 @@
+"""The TV is a layout of fixed regions: whatever the room shares, nothing scrolls or spills.
+
+A busy room (realistic and hostile shares: 500-character tips, 40-character names, RTL,
+emoji, a long pinned tip) is drawn at projector, TV and portrait sizes; each screenshot is
+read back for the QR code, and every region is measured.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+import pytest
+import zxingcpp
+from harness import ARTIFACTS, PHONE, create_storytime, post_shares
+from PIL import Image
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+SIZES = {
+    "1920x1080": (1920, 1080),
+    "1280x720": (1280, 720),
+    "1024x768": (1024, 768),
+    "portrait-1080x1920": (1080, 1920),
+    "3840x2160": (3840, 2160),
+}
+LONG_TIP = (
+    "When the baby fusses in the car seat, we sing the bus song slowly and tap the rhythm "
+    "on her feet; by the third round she is giggling. Grandma taught us to add a verse "
+    "for every stop we pass: the library, the bakery, the park with the big red slide. "
+    "It works on the train too, and on long waits at the doctor's office. Try it! 🚌🎶"
+)[:500]
+PINNED = (
+    "Today's rhyme, all together: " + "Row, row, row your boat, gently down the stream. " * 12
+)[:500]
+NAMES = [
+    "Ana",
+    "Bo",
+    "Chen",
+    "Maximiliana-Josefina de la Cruz-Olivares",  # 40 characters, the longest a name takes
+    "فاطمة الزهراء",
+    "נועה",
+    "Ngọc Ánh 🌸",
+    "Wolfgang Amadeus Mozart-Hoffmannsthaler",
+]
+TEXTS = [
+    "Hi from Leo and his big sister!",
+    "مرحبا! نحن نحب وقت القصة كثيرا 📚",
+    LONG_TIP,
+    "Wheels on the bus",
+    "Twinkle twinkle little star ⭐⭐⭐",
+    "שלום! אנחנו אוהבים לשיר",
+    "Could you do a dinosaur theme next time? 🦕🦖",
+    "W" * 300,  # no space to break at: a pasted link, a key held down
+    "Bath-time tip: keep a cup to pour water and count the pours aloud.",
+    "👶🏽🍼🧸🎈🎉🌈🐣🦆🐥🐤",
+    LONG_TIP.replace("bus", "boat"),
+    "Itsy bitsy spider",
+]
+KINDS = ["hello", "tip", "song", "idea"]
+
+
+def client_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def busy_items(count: int = 36) -> list[dict]:
+    """Return `count` shares: every kind, long and short, LTR and RTL, names and none."""
+    items = []
+    for n in range(count):
+        kind = KINDS[n % len(KINDS)]
+        text = TEXTS[n % len(TEXTS)]
+        item = {"kind": kind, "text": text, "on_screen": True, "client_id": client_id()}
+        if n % 3:
+            item["name"] = NAMES[n % len(NAMES)]
+        items.append(item)
+    return items
+
+
+def pin(live_server, storytime_id: int, text: str) -> None:
+    """Pin the share with this text, as the librarian's pin button does."""
+    live_server.python(
+        "from storytime.extensions import db\n"
+        "from storytime.models import Share\n"
+        "from storytime.share.service import moderate\n"
+        f"share = db.session.execute(db.select(Share).where(Share.storytime_id == {storytime_id},"
+        f" Share.text == {text!r})).scalars().first()\n"
+        "moderate(share, {'pinned': True})"
+    )
+
+
+@pytest.fixture(scope="module")
+def busy_room(live_server, browser) -> dict:
+    """An open storytime with 36 shares and a long pinned tip on screen."""
+    storytime = create_storytime(live_server, "Wheels, Boats and Trains: a Busy Saturday")
+    context = browser.new_context(base_url=live_server.url, **PHONE)
+    phone = context.new_page()
+    phone.goto(storytime["join_url"])
+    items = busy_items()
+    items.append({"kind": "tip", "text": PINNED, "name": NAMES[3], "on_screen": True})
+    items[-1]["client_id"] = client_id()
+    statuses = post_shares(phone, storytime["code"], items, parallel=4)
+    assert statuses.count(201) == len(items), statuses
+    context.close()
+    pin(live_server, storytime["id"], PINNED)
+    return storytime
+
+
+# Every visible region, and any element inside one that leaves it or is cut.
+LAYOUT_JS = """
+() => {
+  const visible = (el) => {
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0 && r.height > 0;
+  };
+  const box = (r) => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+  const regions = [...document.querySelectorAll('[data-region]')].filter(visible);
+  const problems = [];
+  const out = (inner, outer) => inner.left < outer.left - 1 || inner.top < outer.top - 1 ||
+    inner.right > outer.right + 1 || inner.bottom > outer.bottom + 1;
+  const screen = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  for (const region of regions) {
+    const name = region.dataset.region;
+    const rect = region.getBoundingClientRect();
+    if (out(rect, screen)) problems.push(`${name} leaves the screen ${JSON.stringify(box(rect))}`);
+    if (region.scrollHeight > region.clientHeight + 1 || region.scrollWidth > region.clientWidth + 1) {
+      problems.push(`${name} overflows: ${region.scrollWidth}x${region.scrollHeight} in ` +
+                    `${region.clientWidth}x${region.clientHeight}`);
+    }
+    for (const el of region.querySelectorAll('*')) {
+      if (!visible(el) || el.closest('svg') && el.tagName !== 'svg') continue;
+      const r = el.getBoundingClientRect();
+      if (out(r, rect)) {
+        problems.push(`${name}: <${el.tagName.toLowerCase()} class="${el.className.baseVal ?? el.className}"> ` +
+                      `leaves it: ${JSON.stringify(box(r))} in ${JSON.stringify(box(rect))}`);
+      }
+      if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') {
+        problems.push(`${name}: <${el.tagName.toLowerCase()}> is cut across`);
+      }
+    }
+  }
+  for (let i = 0; i < regions.length; i++) {
+    for (let j = i + 1; j < regions.length; j++) {
+      const a = regions[i].getBoundingClientRect(), b = regions[j].getBoundingClientRect();
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 1 && h > 1) problems.push(`${regions[i].dataset.region} overlaps ${regions[j].dataset.region}`);
+    }
+  }
+  const doc = document.documentElement;
+  if (doc.scrollHeight > innerHeight || doc.scrollWidth > innerWidth) {
+    problems.push(`the page scrolls: ${doc.scrollWidth}x${doc.scrollHeight}`);
+  }
+  return {regions: regions.map((r) => r.dataset.region), problems};
+}
+"""
+
+# Is the element at the centre of this one the element itself (or inside it)?
+UNCOVERED_JS = """
+(selector) => {
+  const el = document.querySelector(selector);
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {covered: !(hit === el || el.contains(hit)), text: el.textContent.trim(),
+          width: r.width, height: r.height};
+}
+"""
+
+# How many lines a text element takes.
+LINES_JS = """
+(selector) => {
+  const el = document.querySelector(selector);
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+                        .map((r) => Math.round(r.bottom)));
+  return tops.size;
+}
+"""
+
+
+def decoded(png: bytes) -> list[str]:
+    """Return the texts of every QR code read from a screenshot."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    return [result.text for result in zxingcpp.read_barcodes(image)]
+
+
+def assert_laid_out(page, expected_regions: set[str]) -> None:
+    layout = page.evaluate(LAYOUT_JS)
+    assert not layout["problems"], layout["problems"]
+    assert set(layout["regions"]) == expected_regions, layout["regions"]
+
+
+def assert_join_whole(page, join_url: str, code: str, shot: bytes) -> None:
+    assert decoded(shot) == [join_url]
+    code_box = page.evaluate(UNCOVERED_JS, "#join-code")
+    assert not code_box["covered"] and code_box["text"] == code, code_box
+    # Readable across a room: the code's letters are tall, the QR large.
+    assert code_box["height"] >= 24, code_box
+    qr = page.locator("#join-qr svg").bounding_box()
+    short_side = min(page.viewport_size["width"], page.viewport_size["height"])
+    assert qr["width"] >= short_side * 0.25, qr
+
+
+def shoot(page, name: str) -> bytes:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png = page.screenshot()
+    (ARTIFACTS / f"display-{name}.png").write_bytes(png)
+    return png
+
+
+@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
+def test_a_busy_room_fits_the_screen(browser, live_server, busy_room, size):
+    width, height = SIZES[size]
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    try:
+        page = context.new_page()
+        page.goto(busy_room["display_url"])
+        expect(page.locator("#wall .wall-card").first).to_be_visible()
+        page.wait_for_timeout(300)
+        shot = shoot(page, f"busy-{size}")
+
+        assert_laid_out(page, {"welcome", "pinned", "wall", "join"})
+        assert_join_whole(page, busy_room["join_url"], busy_room["code"], shot)
+
+        # The pinned share is whole: all its words, none cut, no page marker.
+        pinned = page.locator("#pinned .pinned-text")
+        assert pinned.text_content() == PINNED
+        assert page.locator("#pinned .pinned-page").text_content() == ""
+        # The welcome holds to one line: a few names and a count.
+        assert page.evaluate(LINES_JS, "#welcome") == 1
+        expect(page.locator("#welcome")).to_contain_text("more")
+        # Every card names its kind in words, and hellos are cards with their text.
+        cards = page.locator("#wall .wall-card")
+        assert cards.count() >= 1
+        labels = set(page.locator("#wall .wall-kind").all_text_contents())
+        assert all(label.strip() for label in labels), labels
+    finally:
+        context.close()
+
+
+def test_cards_page_through_the_room_and_hellos_are_cards(browser, live_server, busy_room):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.clock.install()
+        page.goto(busy_room["display_url"])
+        expect(page.locator("#wall .wall-card").first).to_be_visible()
+        seen: set[str] = set()
+        for _turn in range(40):
+            seen.update(page.locator("#wall .wall-text").all_text_contents())
+            assert not page.evaluate(LAYOUT_JS)["problems"]
+            page.clock.run_for(10_000)
+        # Every share on screen came round (the pinned one stays in its own region).
+        expected = {t for t in TEXTS} - {PINNED}
+        assert expected <= seen, expected - seen
+        kinds = {k.strip() for k in page.locator("#wall .wall-kind").all_text_contents()}
+        assert kinds  # kind words, e.g. "👋 Hello"
+    finally:
+        context.close()
