@@ -13,7 +13,8 @@ from storytime.auth.passwords import password_problem
 from storytime.auth.sessions import end_sessions
 from storytime.errors import ApiError
 from storytime.extensions import db
-from storytime.models import ROLES, ApiToken, Branch, User, now_utc
+from storytime.models import ROLES, STATEMENTS, ApiToken, Branch, Setting, User, now_utc
+from storytime.outcomes.statements import SETTING_PREFIX, WORDING_MAX, forget_wording
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -162,6 +163,31 @@ def save_settings(library_name: str, timezone: str, word_list: str | None = None
     if word_list is not None:
         values["WORD_LIST"] = word_list.strip()
     settings.save(values)
+
+
+def save_statement_wording(wording: dict[str, str]) -> None:
+    """Save the library's words for check-in statements; empty text restores the default.
+
+    The statement ids stay, so results remain comparable (see outcomes/statements.py).
+    """
+    for statement, text in wording.items():
+        if statement not in STATEMENTS:
+            raise StaffError(_l("There is no check-in statement with that id."), field=statement)
+        text = " ".join(text.split())
+        if len(text) > WORDING_MAX:
+            raise StaffError(
+                _l("Please keep it under %(n)d characters.", n=WORDING_MAX), field=statement
+            )
+        row = db.session.get(Setting, SETTING_PREFIX + statement)
+        if not text:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        row = row or Setting(key=SETTING_PREFIX + statement)
+        row.value = text
+        db.session.add(row)
+    db.session.commit()
+    forget_wording()
 
 
 def _active_admins() -> int:
