@@ -26,6 +26,7 @@ from storytime.extensions import db
 from storytime.models import ROLES, ApiToken, User
 from storytime.purge import purge_command
 from storytime.review.demo import seed_demo_command
+from storytime.storytimes.auto_close import close_overdue
 
 
 @contextmanager
@@ -190,6 +191,14 @@ def revoke_token_command(prefix: str) -> None:
     click.echo(f"Revoked token {prefix[:10]}… of {matches[0].user.email}.")
 
 
+@click.command("close-overdue")
+@with_appcontext
+def close_overdue_command() -> None:
+    """Close storytimes left open past their auto-close time (run it from cron)."""
+    closed = close_overdue()
+    click.echo(f"Closed {len(closed)} storytime(s) left open." if closed else "Nothing to close.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(copy_db_command)
@@ -206,5 +215,6 @@ def init_app(app: Flask) -> None:
         reactivate_user_command,
         create_token_command,
         revoke_token_command,
+        close_overdue_command,
     ):
         app.cli.add_command(command)

@@ -11,19 +11,38 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
 )
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from storytime import settings
 from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, STATES, Branch, Storytime
 from storytime.share.kinds import KIND_LABELS, kind_label
 from storytime.storytimes.defaults import AUDIENCE_LABELS, KIND_HINTS, default_prompts
-from storytime.storytimes.service import PROMPT_MAX, THEME_MAX, TITLE_MAX, Details
+from storytime.storytimes.service import (
+    AUTO_CLOSE_MAX,
+    DURATION_DEFAULT,
+    DURATION_MAX,
+    DURATION_MIN,
+    PROMPT_MAX,
+    ROOM_MAX,
+    THEME_MAX,
+    TITLE_MAX,
+    Details,
+)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -42,6 +61,37 @@ def from_local(value: datetime) -> datetime:
     return value.replace(tzinfo=library_zone()).astimezone(UTC)
 
 
+class StartTimeRequired:
+    """Ask for a start time, unless the librarian pressed "Start now"."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        if form.start_now.data:
+            field.errors[:] = []
+            raise StopValidation()
+        InputRequired(_l("Give the date and time it starts."))(form, field)
+
+
+def _minutes_field(label, lowest: int, highest: int, **kwargs):
+    """Return a whole number of minutes in range; left empty, the field's default."""
+    return IntegerField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=lowest,
+                max=highest,
+                message=_l(
+                    "Use a number of minutes from %(low)d to %(high)d.", low=lowest, high=highest
+                ),
+            ),
+        ],
+        render_kw={"inputmode": "numeric", "min": lowest, "max": highest, "class": "minutes"},
+        **kwargs,
+    )
+
+
 class StorytimeForm(FlaskForm):
     title = StringField(
         _l("Title"),
@@ -52,9 +102,25 @@ class StorytimeForm(FlaskForm):
     )
     branch = SelectField(_l("Branch"), coerce=int)
     starts_at = DateTimeLocalField(
-        _l("Starts at"),
-        format=LOCAL_FORMAT,
-        validators=[InputRequired(_l("Give the date and time it starts."))],
+        _l("Starts at"), format=LOCAL_FORMAT, validators=[StartTimeRequired()]
+    )
+    duration_minutes = _minutes_field(
+        _l("Planned length (minutes)"),
+        DURATION_MIN,
+        DURATION_MAX,
+        default=DURATION_DEFAULT,
+    )
+    room = StringField(
+        _l("Room (optional)"),
+        validators=[Length(max=ROOM_MAX)],
+        description=_l(
+            "Leave empty for the branch's main room. A TV set up for a room follows it."
+        ),
+    )
+    auto_close_minutes = _minutes_field(
+        _l("Close by itself after the planned end (minutes)"),
+        0,
+        AUTO_CLOSE_MAX,
     )
     audience = SelectField(
         _l("Audience"),
@@ -78,6 +144,8 @@ class StorytimeForm(FlaskForm):
         ],
         default="instant",
     )
+    # The new form's second button: starts_at is now, and it opens at once.
+    start_now = SubmitField(_l("Start now"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -109,6 +177,9 @@ class StorytimeForm(FlaskForm):
         self.audience.data = storytime.audience
         self.theme.data = storytime.theme
         self.moderation.data = storytime.moderation
+        self.room.data = storytime.room
+        self.duration_minutes.data = storytime.duration_minutes
+        self.auto_close_minutes.data = storytime.auto_close_minutes
         suggested = default_prompts(storytime.audience, storytime.theme)
         for kind in KINDS:
             prompt = storytime.prompt_for(kind)
@@ -136,11 +207,14 @@ class StorytimeForm(FlaskForm):
             raise ValidationError(_l("Choose one of your branches."))
 
     def details(self) -> Details:
-        """Return what was typed, as service details (times converted to UTC)."""
+        """Return what was typed, as service details (times converted to UTC).
+
+        After "Start now" the start time is left for the service to set.
+        """
         return Details(
             branch=db.session.get(Branch, self.branch.data),
             title=self.title.data or "",
-            starts_at=from_local(self.starts_at.data),
+            starts_at=from_local(self.starts_at.data) if self.starts_at.data else None,
             audience=self.audience.data,
             theme=self.theme.data or "",
             moderation=self.moderation.data,
@@ -149,6 +223,13 @@ class StorytimeForm(FlaskForm):
                 for kind in KINDS
                 if self[f"open_{kind}"].data
             ],
+            room=self.room.data or "",
+            duration_minutes=(
+                DURATION_DEFAULT
+                if self.duration_minutes.data is None
+                else self.duration_minutes.data
+            ),
+            auto_close_minutes=self.auto_close_minutes.data,
         )
 
 

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -13,15 +14,17 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from storytime import settings
-from storytime.auth.roles import require_runner, staff_required
+from storytime.auth.roles import staff_required
 from storytime.extensions import db
 from storytime.models import STATES, Branch, Share, Storytime
 from storytime.share.kinds import kind_label
-from storytime.storytimes import links, qr
+from storytime.storytimes import links, qr, wrap_up
+from storytime.storytimes.auto_close import closes_at, sweep_if_due
 from storytime.storytimes.defaults import audience_label, default_prompts
 from storytime.storytimes.forms import ConfirmForm, StateForm, StorytimeForm
 from storytime.storytimes.service import (
@@ -29,14 +32,19 @@ from storytime.storytimes.service import (
     create_storytime,
     delete_storytime,
     duplicate_storytime,
+    listing_order,
     next_at_branch,
     open_at_branch,
+    run_again_at,
     set_state,
+    start_now,
     update_storytime,
     visible_to,
 )
+from storytime.storytimes.wrap_up import runnable
 
 bp = Blueprint("storytimes", __name__)
+wrap_up.add_routes(bp)
 
 PER_PAGE = 25
 # The four languages of the printed cards; each line is shown with its own lang and dir.
@@ -52,11 +60,11 @@ def storytime_helpers() -> dict:
     }
 
 
-def _storytime(storytime_id: int) -> Storytime:
-    """Return a storytime the current account may run, or abort with 404/403."""
-    storytime = db.get_or_404(Storytime, storytime_id)
-    require_runner(storytime)
-    return storytime
+@bp.before_app_request
+def close_forgotten_storytimes() -> None:
+    """Close storytimes left open past their time (at most once a minute per process)."""
+    if request.endpoint != "static":
+        sweep_if_due(current_app._get_current_object())
 
 
 def _branch(slug: str) -> Branch:
@@ -71,7 +79,7 @@ def _branch(slug: str) -> Branch:
 @bp.route("/storytimes")
 @staff_required()
 def index():
-    """List storytimes, upcoming first; coordinators and admins filter by branch."""
+    """List storytimes, the next and the latest first; coordinators filter by branch."""
     query = visible_to(current_user)
     branches = []
     branch_slug = request.args.get("branch", "").strip().lower()
@@ -87,10 +95,8 @@ def index():
         query = query.where(Storytime.state == state)
     else:
         state = ""
-    # Open first, then scheduled soonest first, then closed most recent first.
-    order = db.case({"open": 0, "scheduled": 1}, value=Storytime.state, else_=2)
     page = db.paginate(
-        query.order_by(order, Storytime.starts_at, Storytime.id),
+        query.order_by(*listing_order()),
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -115,11 +121,18 @@ def new():
         if len(form.branch.choices) == 1:
             form.branch.data = form.branch.choices[0].value
     elif form.validate_on_submit():
+        now = bool(form.start_now.data)
         try:
-            storytime = create_storytime(form.details(), created_by=current_user)
+            if now:
+                storytime = start_now(form.details(), created_by=current_user)
+            else:
+                storytime = create_storytime(form.details(), created_by=current_user)
         except StorytimeError as exc:
             _form_error(form, exc)
         else:
+            if now:
+                flash(_("Storytime open: caregivers can share now."), "success")
+                return redirect(url_for("live.dashboard", storytime_id=storytime.id))
             flash(_("Storytime created. Its code is %(code)s.", code=storytime.code), "success")
             return redirect(url_for("storytimes.detail", storytime_id=storytime.id))
     return _render_form(form, None)
@@ -129,7 +142,7 @@ def new():
 @staff_required()
 def edit(storytime_id: int):
     """Change a storytime's details and prompts; its code and display link stay."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     form = StorytimeForm()
     if request.method == "GET":
         form.fill(storytime)
@@ -162,7 +175,11 @@ def _render_form(form: StorytimeForm, storytime: Storytime | None):
     }
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "storytimes/form.html", form=form, storytime=storytime, suggestions=suggestions
+        "storytimes/form.html",
+        form=form,
+        storytime=storytime,
+        suggestions=suggestions,
+        auto_close_default=current_app.config["AUTO_CLOSE_MINUTES"],
     ), status
 
 
@@ -170,7 +187,7 @@ def _render_form(form: StorytimeForm, storytime: Storytime | None):
 @staff_required()
 def detail(storytime_id: int):
     """The storytime's page: its code and QR, downloads, open and close, links."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     join = links.join_url(storytime)
     shares = db.session.execute(
         db.select(db.func.count(Share.id)).where(Share.storytime_id == storytime.id)
@@ -184,6 +201,8 @@ def detail(storytime_id: int):
         share_count=shares,
         state_form=StateForm(),
         confirm_form=ConfirmForm(),
+        closes_at=closes_at(storytime) if storytime.is_open else None,
+        run_again_at=run_again_at(storytime),
     )
 
 
@@ -191,7 +210,7 @@ def detail(storytime_id: int):
 @staff_required()
 def set_state_view(storytime_id: int):
     """Open, close or reschedule from the storytime's page."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     form = StateForm()
     if not form.validate_on_submit():
         abort(400, description=_("Choose open, closed or scheduled."))
@@ -202,14 +221,16 @@ def set_state_view(storytime_id: int):
         "scheduled": _("Storytime is back to scheduled."),
     }
     flash(messages[storytime.state], "success")
+    if storytime.state == "closed":
+        return redirect(url_for("storytimes.wrap_up", storytime_id=storytime.id))
     return redirect(url_for("storytimes.detail", storytime_id=storytime.id))
 
 
 @bp.route("/storytimes/<int:storytime_id>/duplicate", methods=["POST"])
 @staff_required()
 def duplicate(storytime_id: int):
-    """Run this again next week: same prompts, a week later, a new code."""
-    storytime = _storytime(storytime_id)
+    """Run this again at its next future slot: same prompts, same weekday and time, new code."""
+    storytime = runnable(storytime_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -217,7 +238,13 @@ def duplicate(storytime_id: int):
     except StorytimeError as exc:
         flash(exc.message, "error")
         return redirect(url_for("storytimes.detail", storytime_id=storytime.id))
-    flash(_("Scheduled again a week later, with a new code. Check the details."), "success")
+    flash(
+        _(
+            "Scheduled again for %(when)s, with a new code. Check the details.",
+            when=format_datetime(copy.starts_at, "full"),
+        ),
+        "success",
+    )
     return redirect(url_for("storytimes.detail", storytime_id=copy.id))
 
 
@@ -225,7 +252,7 @@ def duplicate(storytime_id: int):
 @staff_required()
 def delete(storytime_id: int):
     """Ask, then delete a storytime with everything caregivers shared in it."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     form = ConfirmForm()
     error = None
     if form.validate_on_submit():
@@ -261,7 +288,7 @@ def _qr_response(data: str, fmt: str, filename: str) -> Response:
 @staff_required()
 def qr_svg(storytime_id: int):
     """The join QR as a scalable SVG (add ?download=1 to save it)."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     return _qr_response(links.join_url(storytime), "svg", f"storytime-{storytime.code}")
 
 
@@ -269,7 +296,7 @@ def qr_svg(storytime_id: int):
 @staff_required()
 def qr_png(storytime_id: int):
     """The join QR as a large PNG (add ?download=1 to save it)."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     return _qr_response(links.join_url(storytime), "png", f"storytime-{storytime.code}")
 
 
@@ -277,7 +304,7 @@ def qr_png(storytime_id: int):
 @staff_required()
 def card(storytime_id: int):
     """A printable one-page card: big QR, the code, one line in each library language."""
-    storytime = _storytime(storytime_id)
+    storytime = runnable(storytime_id)
     join = links.join_url(storytime)
     return render_template(
         "storytimes/card.html",

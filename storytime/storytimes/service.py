@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from storytime import settings
 from storytime.database import begin_write, erases_text
 from storytime.errors import ApiError
 from storytime.events.log import record
@@ -25,6 +27,7 @@ from storytime.models import (
     User,
     now_utc,
 )
+from storytime.storytimes.schedule import next_slot
 
 # No look-alikes: 0/O, 1/I/L are left out, and so are vowels (no accidental words).
 CODE_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXYZ"
@@ -102,17 +105,24 @@ def set_state(storytime: Storytime, state: str) -> None:
     if state == storytime.state:
         db.session.commit()
         return
+    apply_state(storytime, state, now_utc())
+    db.session.commit()
+
+
+def apply_state(storytime: Storytime, state: str, now: datetime) -> None:
+    """Move a storytime to another state and log it, in the caller's write transaction."""
+    reopened = storytime.state == "closed"
     # A closed storytime's code may belong to another one by now.
-    if storytime.state == "closed" and find_live_by_code(storytime.code) is not None:
+    if reopened and find_live_by_code(storytime.code) is not None:
         storytime.code = new_code()
     storytime.state = state
     if state == "open":
-        storytime.opened_at = storytime.opened_at or now_utc()
+        # Opened again: its planned end counts from now, so auto-close does not undo it.
+        storytime.opened_at = now if reopened else (storytime.opened_at or now)
         storytime.closed_at = None
     elif state == "closed":
-        storytime.closed_at = now_utc()
+        storytime.closed_at = now
     record(storytime.id, "storytime.updated", public=True)
-    db.session.commit()
 
 
 def set_quiet(storytime: Storytime, quiet: bool) -> None:
@@ -136,6 +146,10 @@ def rotate_display_token(storytime: Storytime) -> str:
 TITLE_MAX = 200
 THEME_MAX = 200
 PROMPT_MAX = 300
+ROOM_MAX = 60
+# A planned length and an auto-close delay, in minutes: up to eight hours, up to a day.
+DURATION_MIN, DURATION_MAX, DURATION_DEFAULT = 5, 480, 45
+AUTO_CLOSE_MAX = 24 * 60
 # How long after its start time a storytime that was never opened still counts as "next".
 LATE_START_GRACE = timedelta(hours=2)
 # Codes can collide between two writers on PostgreSQL; the partial unique index catches it.
@@ -154,6 +168,9 @@ class Details:
     moderation: str = "instant"
     # (kind, prompt text) for each open kind; order follows KINDS.
     prompts: list[tuple[str, str]] = field(default_factory=list)
+    room: str = ""  # "" is the branch's main room
+    duration_minutes: int = DURATION_DEFAULT
+    auto_close_minutes: int | None = None  # None: the install's AUTO_CLOSE_MINUTES
 
     @classmethod
     def of(cls, storytime: Storytime) -> Details:
@@ -166,6 +183,9 @@ class Details:
             theme=storytime.theme,
             moderation=storytime.moderation,
             prompts=[(prompt.kind, prompt.text) for prompt in storytime.prompts],
+            room=storytime.room,
+            duration_minutes=storytime.duration_minutes,
+            auto_close_minutes=storytime.auto_close_minutes,
         )
 
 
@@ -199,6 +219,14 @@ def check_details(details: Details) -> Details:
             _("Moderation must be one of: %(choices)s.", choices=", ".join(MODERATION_MODES)),
             field="moderation",
         )
+    room = " ".join((details.room or "").split())  # as screens/ names a room
+    if len(room) > ROOM_MAX:
+        raise StorytimeError(
+            _("The room can be at most %(n)d characters.", n=ROOM_MAX), field="room"
+        )
+    _check_minutes(details.duration_minutes, "duration_minutes", DURATION_MIN, DURATION_MAX)
+    if details.auto_close_minutes is not None:
+        _check_minutes(details.auto_close_minutes, "auto_close_minutes", 0, AUTO_CLOSE_MAX)
     texts: dict[str, str] = {}
     for kind, text in details.prompts:
         if kind not in KINDS:
@@ -219,7 +247,16 @@ def check_details(details: Details) -> Details:
             field="kinds",
         )
     prompts = [(kind, texts[kind]) for kind in KINDS if kind in texts]
-    return replace(details, title=title, theme=theme, prompts=prompts)
+    return replace(details, title=title, theme=theme, prompts=prompts, room=room)
+
+
+def _check_minutes(value: object, name: str, lowest: int, highest: int) -> None:
+    """Raise StorytimeError unless `value` is a whole number of minutes in range."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+        raise StorytimeError(
+            _("Use a number of minutes from %(low)d to %(high)d.", low=lowest, high=highest),
+            field=name,
+        )
 
 
 def _apply(storytime: Storytime, details: Details) -> None:
@@ -231,6 +268,9 @@ def _apply(storytime: Storytime, details: Details) -> None:
     storytime.audience = details.audience
     storytime.theme = details.theme
     storytime.moderation = details.moderation
+    storytime.room = details.room
+    storytime.duration_minutes = details.duration_minutes
+    storytime.auto_close_minutes = details.auto_close_minutes
     # Reusing rows avoids a delete and an insert of the same (storytime, kind) in one flush.
     existing = {prompt.kind: prompt for prompt in storytime.prompts}
     prompts = []
@@ -281,11 +321,38 @@ def update_storytime(storytime: Storytime, details: Details) -> Storytime:
     return storytime
 
 
-def duplicate_storytime(
-    storytime: Storytime, created_by: User | None = None, days: int = 7
+def start_now(
+    details: Details, created_by: User | None = None, now: datetime | None = None
 ) -> Storytime:
-    """Schedule the same storytime again `days` later: same prompts, new code and link."""
-    details = replace(Details.of(storytime), starts_at=storytime.starts_at + timedelta(days=days))
+    """Create a storytime that starts now and open it at once."""
+    now = (now or now_utc()).replace(second=0, microsecond=0)
+    storytime = create_storytime(replace(details, starts_at=now), created_by=created_by)
+    set_state(storytime, "open")
+    return storytime
+
+
+def library_zone() -> ZoneInfo:
+    """Return the library's time zone (an admin's setting, else TIMEZONE)."""
+    return ZoneInfo(settings.timezone())
+
+
+def run_again_at(
+    storytime: Storytime, *, now: datetime | None = None, zone: ZoneInfo | None = None
+) -> datetime:
+    """Return when "run again" proposes: the next future slot of its weekday and local time."""
+    return next_slot(storytime.starts_at, now or now_utc(), zone or library_zone())
+
+
+def duplicate_storytime(
+    storytime: Storytime,
+    created_by: User | None = None,
+    *,
+    now: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> Storytime:
+    """Schedule the same storytime again at its next future slot: same prompts, new code."""
+    starts_at = run_again_at(storytime, now=now, zone=zone)
+    details = replace(Details.of(storytime), starts_at=starts_at)
     # The original's branch may have been deactivated since; that is checked like a new one.
     return create_storytime(details, created_by=created_by)
 
@@ -333,3 +400,18 @@ def visible_to(user: User):
     if not user.sees_every_branch:
         query = query.where(Storytime.branch_id == user.branch_id)
     return query
+
+
+def listing_order(now: datetime | None = None) -> tuple:
+    """Return how lists sort: open, then the next ones soonest first, then the latest first.
+
+    A scheduled storytime whose start is long past was never run: it sorts with the past.
+    """
+    since = (now or now_utc()) - LATE_START_GRACE
+    group = db.case(
+        (Storytime.state == "open", 0),
+        ((Storytime.state == "scheduled") & (Storytime.starts_at >= since), 1),
+        else_=2,
+    )
+    upcoming = db.case((group < 2, Storytime.starts_at), else_=None)
+    return (group, upcoming, Storytime.starts_at.desc(), Storytime.id.desc())
