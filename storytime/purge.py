@@ -10,7 +10,9 @@ What a purge removes from every share older than the cut-off (see docs/privacy.m
 - the link between a phone's shares across storytimes: the phone's hash is replaced
   by one that is the same within one storytime only, so "phones that shared" still counts
   (the phone's younger shares in that storytime, if any, get the same replacement);
-- the words of a staff-only song from the songbook, when any were there (see songbook/service.py).
+- the words of a staff-only song from the songbook, when any were there (see songbook/service.py);
+- the two comments of check-ins answered before the cut-off's day, and the link between a
+  phone's check-ins across storytimes (their answers to the statements stay).
 
 What it keeps: each share's kind, storytime, times and flags, the songbook entry a song
 was filed under, the titles of songs meant for the screen (the songbook's variants), and
@@ -33,7 +35,7 @@ from flask.cli import with_appcontext
 
 from storytime.database import begin_write, erases_text
 from storytime.extensions import db
-from storytime.models import Share, now_utc
+from storytime.models import CheckIn, Share, now_utc
 from storytime.songbook.service import tidy_at_commit
 
 DURATION_PATTERN = re.compile(r"^\s*(\d{1,5})\s*([dw])\s*$", re.IGNORECASE)
@@ -49,13 +51,17 @@ class PurgeReport:
     shares: int = 0
     names: int = 0
     texts: int = 0
+    checkins: int = 0
 
     def summary(self) -> str:
         """Describe the purge in one line for the operator."""
-        return (
+        line = (
             f"Purged {self.shares} share(s) older than {self.cutoff:%Y-%m-%d %H:%M} UTC: "
             f"removed {self.names} name(s) and {self.texts} text(s); kinds and counts kept."
         )
+        if self.checkins:
+            line += f" Emptied the comments of {self.checkins} check-in(s); their numbers kept."
+        return line
 
 
 def parse_age(value: str) -> timedelta:
@@ -129,6 +135,7 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
         )
         if not batch:
             db.session.commit()
+            _purge_checkins(report)
             return report
         stamp = now_utc()
         _unlink_phones(batch)
@@ -147,6 +154,30 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
             share.purged_at = stamp
         erases_text()  # each batch: an interrupted purge still leaves nothing on disk
         db.session.commit()
+
+
+def _purge_checkins(report: PurgeReport) -> None:
+    """Empty the comments of check-ins answered before the cut-off's day; keep the numbers.
+
+    Their phone hash becomes one per storytime, like a purged share's: one check-in per
+    phone still holds, but nothing links a family's check-ins across storytimes any more.
+    """
+    begin_write()
+    cutoff_day = report.cutoff.date()
+    old = list(
+        db.session.execute(
+            db.select(CheckIn).where(CheckIn.purged_on.is_(None), CheckIn.answered_on < cutoff_day)
+        ).scalars()
+    )
+    today = now_utc().date()
+    for checkin in old:
+        report.checkins += 1
+        checkin.liked = checkin.wish = ""
+        checkin.phone = _unlinked_phone(checkin.storytime_id, checkin.phone)
+        checkin.purged_on = today
+    if old:
+        erases_text()
+    db.session.commit()
 
 
 def start_schedule(app: Flask) -> PurgeThread | None:

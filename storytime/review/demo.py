@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import insert
 
@@ -23,12 +24,14 @@ from storytime.extensions import db
 from storytime.models import (
     KINDS,
     Branch,
+    CheckIn,
     FollowUp,
     Prompt,
     Setting,
     Share,
     Storytime,
 )
+from storytime.models.outcome import FOLLOW_UP_STATEMENTS, IMMEDIATE_STATEMENTS
 from storytime.songbook.grouping import KeyMatcher, file_title
 from storytime.songbook.service import add_alias, known_keys
 from storytime.storytimes.service import CODE_ALPHABET, new_code
@@ -119,6 +122,16 @@ IDEAS = (
     "Une heure du conte en français, s'il vous plaît",
     "Lending bags with toys and books for newcomers",
 )
+CHECKIN_LIKED = (
+    "The bubbles at the end!", "Learning a new rhyme to sing at bath time.",
+    "Meeting other parents.", "Las canciones con movimientos.", "Les marionnettes.",
+    "My son said his first 'more' during the song!", "The calm, friendly librarian.",
+)  # fmt: skip
+CHECKIN_WISHES = (
+    "A Saturday session for working parents.", "More books in Arabic to borrow.",
+    "A little more time to play after.", "Rhymes printed on a sheet to take home.",
+    "Un horario por la tarde.",
+)  # fmt: skip
 KIND_WEIGHTS = {"hello": 34, "tip": 16, "song": 26, "question": 13, "idea": 11}
 SCREEN_CHANCE = {"hello": 0.9, "tip": 0.85, "song": 0.95, "question": 0.3, "idea": 0.5}
 
@@ -283,11 +296,69 @@ def seed(seed_value: int = 2024, weeks: int = 52) -> dict[str, int]:
     ]
     if follow_ups:
         db.session.execute(insert(FollowUp), follow_ups)
+    checkins = _checkins(random.Random(seed_value + 16), storytimes, families, zone)
+    if checkins:
+        db.session.execute(insert(CheckIn), checkins)
     marker = db.session.get(Setting, MARKER) or Setting(key=MARKER)
     marker.value = now.isoformat()
     db.session.merge(marker)
     db.session.commit()
-    return {"storytimes": len(storytimes), "shares": len(shares), "follow_ups": len(follow_ups)}
+    return {
+        "storytimes": len(storytimes),
+        "shares": len(shares),
+        "follow_ups": len(follow_ups),
+        "checkins": len(checkins),
+    }
+
+
+def _points(rng: random.Random, lean: float) -> int | None:
+    """Return one answer on the scale, leaning to agree; now and then none (all optional)."""
+    if rng.random() < 0.08:
+        return None
+    return rng.choices((1, 2, 3, 4, 5), (1, 2, 8, 36 + lean, 40 + lean))[0]
+
+
+def _checkins(
+    rng: random.Random,
+    storytimes: list[tuple[Storytime, bool]],
+    families: dict[int, list[str]],
+    zone: ZoneInfo,
+) -> list[dict]:
+    """Return a year of check-ins: some families each time, and their follow-ups weeks later.
+
+    Keeps the follow-up rule of outcomes/service.py: a family is asked one at a branch
+    FOLLOW_UP_AFTER_DAYS or more after an immediate check-in there, once until it checks
+    in again.
+    """
+    after = timedelta(days=current_app.config["FOLLOW_UP_AFTER_DAYS"])
+    # The first immediate check-in at a branch since the family's last follow-up there.
+    pending: dict[tuple[int, str], date] = {}
+    rows = []
+    for st, past in sorted(storytimes, key=lambda pair: pair[0].starts_at):
+        if not past:
+            continue
+        day = st.starts_at.astimezone(zone).date()
+        for family in rng.sample(families[st.branch_id], rng.randint(2, 11)):
+            key = (st.branch_id, family)
+            due = key in pending and day - pending[key] >= after
+            statements = FOLLOW_UP_STATEMENTS if due else IMMEDIATE_STATEMENTS
+            row = dict.fromkeys(IMMEDIATE_STATEMENTS + FOLLOW_UP_STATEMENTS)
+            row.update({s: _points(rng, -10 if due else 0) for s in statements})
+            row.update(
+                storytime_id=st.id,
+                phone=hashlib.sha256(family.encode()).hexdigest(),
+                client_id=_client_id(rng),
+                kind="follow_up" if due else "immediate",
+                answered_on=day,
+                liked=rng.choice(CHECKIN_LIKED) if rng.random() < 0.3 else "",
+                wish=rng.choice(CHECKIN_WISHES) if rng.random() < 0.2 else "",
+            )
+            if due:
+                del pending[key]
+            else:
+                pending.setdefault(key, day)
+            rows.append(row)
+    return rows
 
 
 @click.command("seed-demo")
@@ -306,5 +377,6 @@ def seed_demo_command(seed_value: int, weeks: int, force: bool) -> None:
     counts = seed(seed_value, weeks)
     click.echo(
         f"Added {counts['storytimes']} storytimes, {counts['shares']} shares and "
-        f"{counts['follow_ups']} follow-ups at {len(BRANCHES)} branches."
+        f"{counts['follow_ups']} follow-ups at {len(BRANCHES)} branches, "
+        f"with {counts['checkins']} check-ins."
     )
