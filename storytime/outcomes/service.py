@@ -176,6 +176,7 @@ def check_in(
     when any value is refused.
     """
     if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+        require_open(storytime, now)  # a closed storytime says so first
         raise OutcomeError(_l("Please reload the page and try again."), field="client_id")
     for attempt in range(2):
         begin_write()
