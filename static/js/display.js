@@ -42,8 +42,8 @@ function startDisplay(root) {
   // Everything on screen, newest first: the wall's shares (hellos too) and the pinned one.
   let shares = [];
   let pinned = null;
-  let wallStart = 0;
-  let wallEnd = 0;
+  let onWall = []; // the ids on the wall's page now
+  const shownThisRound = new Set(); // ids shown on earlier pages of this round
   let pinnedPages = [];
   let pinnedPageAt = 0;
   let songs = [];
@@ -223,29 +223,39 @@ function startDisplay(root) {
     return li;
   }
 
-  function setColumns() {
+  function columns() {
     const unit = Number.parseFloat(getComputedStyle(wall).fontSize) || 20;
-    const cols = Math.max(1, Math.min(4, Math.floor(wall.clientWidth / (unit * 11))));
-    wall.style.setProperty("--cols", String(cols));
-    return cols;
+    const gap = Number.parseFloat(getComputedStyle(wall).columnGap) || unit / 2;
+    const count = Math.max(1, Math.min(4, Math.floor(wall.clientWidth / (unit * 11))));
+    return { count, gap, width: (wall.clientWidth - gap * (count - 1)) / count };
   }
 
-  function fittedCard(share) {
+  function measure(el, width) {
+    el.style.width = `${width}px`;
+    if (el.parentNode !== wall) wall.append(el);
+    return el.offsetHeight;
+  }
+
+  // How each card fits the wall alone: in one column, else across all, in smaller type
+  // as needed; kept until the wall changes size.
+  function fittedCard(share, cols) {
     const el = card(share);
     let fit = cardFits.get(share.id);
     if (!fit) {
-      wall.replaceChildren(el);
-      fit = { wide: false, scale: CARD_STEPS[CARD_STEPS.length - 1] };
-      search: for (const wide of [false, true]) {
-        el.classList.toggle("is-wide", wide);
-        for (const scale of CARD_STEPS) {
-          el.style.setProperty("--fit", String(scale));
-          if (wallFits()) {
-            fit = { wide, scale };
-            break search;
-          }
+      fit = { wide: true, scale: CARD_STEPS[CARD_STEPS.length - 1] };
+      const tries = [];
+      for (const scale of CARD_STEPS.slice(0, 2)) tries.push({ wide: false, scale });
+      for (const scale of CARD_STEPS) tries.push({ wide: true, scale });
+      for (const scale of CARD_STEPS.slice(2)) tries.push({ wide: false, scale });
+      for (const candidate of cols.count > 1 ? tries : tries.filter((t) => !t.wide)) {
+        el.style.setProperty("--fit", String(candidate.scale));
+        const width = candidate.wide ? wall.clientWidth : cols.width;
+        if (measure(el, width) <= wall.clientHeight) {
+          fit = candidate;
+          break;
         }
       }
+      el.remove();
       cardFits.set(share.id, fit);
     }
     el.classList.toggle("is-wide", fit.wide);
@@ -253,41 +263,51 @@ function startDisplay(root) {
     return el;
   }
 
-  function wallFits() {
-    return wall.scrollHeight <= wall.clientHeight + 1 && wall.scrollWidth <= wall.clientWidth + 1;
-  }
-
-  // Fill the wall with the cards from `wallStart` on, as many as fit: that is one page.
+  // Fill the wall with one page: the cards not yet shown in this round, newest first,
+  // each in the shortest column; one too tall for what is left waits for the next page.
   function fillWall() {
+    wall.replaceChildren();
+    onWall = [];
     if (root.dataset.state !== "open" || root.dataset.quiet === "true" || !wall.clientHeight) {
-      wall.replaceChildren();
-      wallEnd = 0;
       return;
     }
-    const cols = setColumns();
-    const size = `${wall.clientWidth}x${wall.clientHeight}/${cols}`;
+    const cols = columns();
+    const size = `${wall.clientWidth}x${wall.clientHeight}/${cols.count}`;
     if (size !== cardFitsFor) {
       cardFits.clear();
       cardFitsFor = size;
     }
-    if (wallStart >= shares.length) wallStart = 0;
-    const page = [];
-    for (let i = wallStart; i < shares.length; i += 1) {
-      const el = fittedCard(shares[i]);
-      wall.replaceChildren(...page, el);
-      if (page.length && !wallFits()) break;
-      page.push(el);
+    let waiting = shares.filter((share) => !shownThisRound.has(share.id));
+    if (!waiting.length) {
+      shownThisRound.clear();
+      waiting = shares;
     }
-    wall.replaceChildren(...page);
-    wallEnd = wallStart + page.length;
+    const heights = new Array(cols.count).fill(0);
+    for (const share of waiting) {
+      if (Math.min(...heights) >= wall.clientHeight) break;
+      const el = fittedCard(share, cols);
+      const wide = el.classList.contains("is-wide");
+      const height = measure(el, wide ? wall.clientWidth : cols.width);
+      const column = wide ? 0 : heights.indexOf(Math.min(...heights));
+      const top = wide ? Math.max(...heights) : heights[column];
+      if (onWall.length && top + height > wall.clientHeight + 0.5) {
+        el.remove();
+        continue;
+      }
+      el.style.top = `${top}px`;
+      el.style.insetInlineStart = `${column * (cols.width + cols.gap)}px`;
+      if (wide) heights.fill(top + height + cols.gap);
+      else heights[column] = top + height + cols.gap;
+      onWall.push(share.id);
+    }
   }
 
   function wallHasPages() {
-    return wallStart > 0 || wallEnd < shares.length;
+    return onWall.length < shares.length;
   }
 
   function nextWallPage() {
-    wallStart = wallEnd >= shares.length ? 0 : wallEnd;
+    for (const id of onWall) shownThisRound.add(id);
     fillWall();
   }
 
@@ -422,6 +442,8 @@ function startDisplay(root) {
     root.dataset.state = storytime.state;
     root.dataset.quiet = storytime.quiet ? "true" : "false";
     root.dataset.checkins = storytime.checkins_asked ? "true" : "false";
+    const call = document.getElementById("join-call");
+    call.textContent = storytime.state === "scheduled" ? call.dataset.before : call.dataset.open;
     main.classList.toggle("is-quiet", !!storytime.quiet);
     main.classList.toggle("is-closed", storytime.state !== "open");
     const changed = before !== `${root.dataset.state}/${root.dataset.quiet}`;
@@ -449,7 +471,7 @@ function startDisplay(root) {
       if (!known && !item.share.pinned) {
         fresh.set(item.share.id, Date.now() + FOCUS_MS);
         focusUntil = Date.now() + FOCUS_MS;
-        wallStart = 0;
+        shownThisRound.clear();
       }
     } else if (item.type === "share.hidden") {
       forget(item.share.id);
@@ -495,7 +517,8 @@ function startDisplay(root) {
   }
   document.addEventListener("mousemove", wake);
   document.addEventListener("keydown", wake);
-  wake();
+  // Hidden until someone moves the mouse or presses a key: it never covers the room's view.
+  document.body.classList.add("is-idle");
   fullscreen.addEventListener("click", () => {
     const el = document.documentElement;
     if (document.fullscreenElement) document.exitFullscreen();

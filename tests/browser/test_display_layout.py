@@ -262,3 +262,87 @@ def test_cards_page_through_the_room_and_hellos_are_cards(browser, live_server, 
         assert kinds  # kind words, e.g. "👋 Hello"
     finally:
         context.close()
+
+
+def set_storytime(live_server, storytime_id: int, **fields) -> None:
+    status, body = live_server.api("PATCH", f"/storytimes/{storytime_id}", fields)
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("size", ["1280x720", "portrait-1080x1920"])
+def test_each_state_has_its_own_screen_and_changes_live(browser, live_server, size):
+    width, height = SIZES[size]
+    storytime = create_storytime(live_server, "Toddler Time in the Maple Room", open_now=False)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    try:
+        page = context.new_page()
+        page.goto(storytime["display_url"])
+        page.evaluate("window.__noReload = true")
+
+        # Before opening: the title, the start time and a QR to say hello with.
+        before = page.locator("#before")
+        expect(before).to_be_visible()
+        expect(before).to_contain_text("Toddler Time in the Maple Room")
+        expect(before).to_contain_text("Starts at")
+        expect(page.locator("#join-call")).to_have_text("Scan to say hello")
+        shot = shoot(page, f"scheduled-{size}")
+        assert_laid_out(page, {"before", "join"})
+        assert_join_whole(page, storytime["join_url"], storytime["code"], shot)
+
+        # Open: the room's layout, and a share arrives without a reload.
+        set_storytime(live_server, storytime["id"], state="open")
+        expect(page.locator("#welcome")).to_be_visible()
+        expect(before).to_be_hidden()
+        phone = context.browser.new_context(base_url=live_server.url, **PHONE).new_page()
+        phone.goto(storytime["join_url"])
+        hello = {"kind": "hello", "text": "Hi from Leo!", "name": "Leo", "on_screen": True}
+        assert post_shares(phone, storytime["code"], [hello | {"client_id": client_id()}]) == [201]
+        card = page.locator("#wall .wall-card.kind-hello")
+        expect(card).to_contain_text("Hi from Leo!")
+        expect(card).to_contain_text("Leo")
+        expect(card.locator(".wall-kind")).to_contain_text("Hello")
+        expect(page.locator("#welcome")).to_have_text("Welcome, Leo!")
+        assert_laid_out(page, {"welcome", "wall", "join"})
+
+        # The check-in line and the playlist come and go with the librarian's buttons.
+        live_server.python(
+            "from storytime.extensions import db\n"
+            "from storytime.models import Storytime\n"
+            "from storytime.outcomes.service import ask_for_checkins\n"
+            f"ask_for_checkins(db.session.get(Storytime, {storytime['id']}))"
+        )
+        # Written by another process: the stream finds it at its next heartbeat (15 s).
+        expect(page.locator("#checkin")).to_be_visible(timeout=20_000)
+        song = {"kind": "song", "text": "Wheels on the Bus", "on_screen": True}
+        assert post_shares(phone, storytime["code"], [song | {"client_id": client_id()}]) == [201]
+        status, body = live_server.api(
+            "POST", f"/storytimes/{storytime['id']}/playlist/screen", {"on_screen": True}
+        )
+        assert status == 200, body
+        expect(page.locator("#playlist")).to_be_visible()
+        expect(page.locator("#playlist")).to_contain_text("Songs for playtime")
+        expect(page.locator("#playlist-songs")).to_contain_text("Wheels on the Bus")
+        shot = shoot(page, f"open-{size}")
+        assert_laid_out(page, {"welcome", "wall", "playlist", "checkin", "join"})
+        assert_join_whole(page, storytime["join_url"], storytime["code"], shot)
+
+        # Quiet: only the welcome and the QR.
+        set_storytime(live_server, storytime["id"], quiet=True)
+        expect(page.locator("#wall")).to_be_hidden()
+        shot = shoot(page, f"quiet-{size}")
+        assert_laid_out(page, {"welcome", "join"})
+        assert_join_whole(page, storytime["join_url"], storytime["code"], shot)
+
+        # Closed: a full-screen goodbye with the recap's QR; the shares are gone.
+        set_storytime(live_server, storytime["id"], quiet=False, state="closed")
+        expect(page.locator("#goodbye")).to_be_visible()
+        expect(page.get_by_text("Hi from Leo!")).to_have_count(0)
+        expect(page.locator("#join")).to_be_hidden()
+        shot = shoot(page, f"closed-{size}")
+        assert_laid_out(page, {"goodbye"})
+        assert decoded(shot) == [f"{live_server.url}/j/{storytime['code']}/recap"]
+        assert page.evaluate("window.__noReload === true"), "the states changed without a reload"
+    finally:
+        context.close()
