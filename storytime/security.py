@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -125,9 +126,24 @@ def check_csrf() -> None:
             response.status_code = status
             abort(response)
         return
+    if refused_for_who_it_is():
+        return  # the view answers 401 (no credentials) or 403 (a phone, a display link)
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         # Raises CSRFError (400); the share blueprint re-renders its form with the typed text.
         csrf.protect()
+
+
+def refused_for_who_it_is() -> bool:
+    """Return whether a staff-only API call comes without a staff account, whatever its token.
+
+    Who you are is decided before the request is judged: such a call is refused for its
+    credentials, so a client learns to sign in (401) or that a phone or display link may
+    never do this (403), not to fetch a CSRF token it could not use. Nothing is written.
+    """
+    if not request.path.startswith("/api/"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return hasattr(view, "staff_roles") and not current_user.is_authenticated
 
 
 def frame_ancestors() -> str:

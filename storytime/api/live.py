@@ -6,12 +6,12 @@ Opening, closing and the quiet screen go through `PATCH /api/v1/storytimes/<id>`
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, abort, jsonify, request, stream_with_context
 from flask_babel import gettext as _
-from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
-from storytime.api.routes import bp
-from storytime.auth.roles import deny_non_staff, require_runner
+from storytime.api.routes import bp, query_arg, runner_only
+from storytime.auth.roles import require_runner
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.live.access import feed_reader
@@ -22,16 +22,24 @@ from storytime.share.present import share_for_staff
 from storytime.share.service import MODERATION_FLAGS, delete_share, moderate
 from storytime.storytimes.service import rotate_display_token
 
-MAX_EVENT_ID = 2**63 - 1
+# 18 digits: as the OpenAPI document says (`maximum`, and a header's `pattern`), and below
+# the 2**63 - 1 the event ids' BIGINT column holds.
+MAX_EVENT_ID = 10**18 - 1
 
 
 def _event_id(value: str | None, name: str) -> int:
     """Parse an event id from a query argument or header; 0 when absent."""
-    if value is None or value.strip() == "":
+    if value is None:
         return 0
-    value = value.strip()
     if not value.isascii() or not value.isdigit() or int(value) > MAX_EVENT_ID:
-        raise ApiError(_("'%(name)s' must be a whole number of 0 or more.", name=name), field=name)
+        raise ApiError(
+            _(
+                "'%(name)s' must be a whole number from 0 to %(high)d.",
+                name=name,
+                high=MAX_EVENT_ID,
+            ),
+            field=name,
+        )
     return int(value)
 
 
@@ -40,7 +48,7 @@ def live_events(storytime_id: int):
     """Return the events after `?after=` in the reader's shape (staff or display)."""
     storytime = db.get_or_404(Storytime, storytime_id)
     reader, _token = feed_reader(storytime)
-    after = _event_id(request.args.get("after"), "after")
+    after = _event_id(query_arg("after"), "after")
     feed = read_feed(storytime, after, reader)
     response = jsonify(events=feed.items, last_id=feed.last_id, more=feed.more)
     response.headers["Cache-Control"] = "no-store"
@@ -52,11 +60,12 @@ def live_stream(storytime_id: int):
     """Follow the storytime as Server-Sent Events; resumes after `Last-Event-ID`."""
     storytime = db.get_or_404(Storytime, storytime_id)
     reader, token = feed_reader(storytime)
-    header = request.headers.get("Last-Event-ID")
-    if header is not None and header.strip():
+    # An empty header is a browser's first connect: the page's own resume point decides.
+    header = request.headers.get("Last-Event-ID", "").strip()
+    if header:
         after = _event_id(header, "Last-Event-ID")
     else:
-        after = _event_id(request.args.get("last_event_id"), "last_event_id")
+        after = _event_id(query_arg("last_event_id"), "last_event_id")
     # The generator opens its own sessions; hold nothing from this one while streaming.
     db.session.remove()
     body = event_stream(storytime_id, reader=reader, after=after, display_token=token)
@@ -69,15 +78,19 @@ def live_stream(storytime_id: int):
 
 
 def _share_for_runner(share_id: int) -> Share:
-    # Check credentials before existence, so ids are not probed anonymously.
-    if not current_user.is_authenticated:
-        deny_non_staff()
-    share = db.get_or_404(Share, share_id)
+    # One statement reads both: a storytime deleted meanwhile (with its shares) is a 404,
+    # never a share whose storytime is gone by the time it is lazily loaded.
+    share = db.session.execute(
+        db.select(Share).options(joinedload(Share.storytime)).where(Share.id == share_id)
+    ).scalar_one_or_none()
+    if share is None or share.storytime is None:
+        abort(404)
     require_runner(share.storytime)
     return share
 
 
 @bp.route("/shares/<int:share_id>", methods=["PATCH"])
+@runner_only
 def moderate_share(share_id: int):
     """Show, hide, pin, answer or star a share (any of the four booleans)."""
     share = _share_for_runner(share_id)
@@ -89,6 +102,7 @@ def moderate_share(share_id: int):
 
 
 @bp.route("/shares/<int:share_id>", methods=["DELETE"])
+@runner_only
 def delete_share_api(share_id: int):
     """Delete a share for good; every screen drops it."""
     share = _share_for_runner(share_id)
@@ -97,14 +111,13 @@ def delete_share_api(share_id: int):
 
 
 def _storytime_for_runner(storytime_id: int) -> Storytime:
-    if not current_user.is_authenticated:
-        deny_non_staff()
     storytime = db.get_or_404(Storytime, storytime_id)
     require_runner(storytime)
     return storytime
 
 
 @bp.route("/storytimes/<int:storytime_id>/display-token", methods=["POST"])
+@runner_only
 def live_rotate_display_token(storytime_id: int):
     """Give the display link a new secret; the old link stops at once."""
     storytime = _storytime_for_runner(storytime_id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from storytime.api.routes import bp
+from storytime.api.routes import bp, query_arg, whole_number_arg
 from storytime.auth.roles import staff_required
 from storytime.errors import ApiError
 from storytime.extensions import db
@@ -14,6 +17,9 @@ from storytime.review import exports, queries
 from storytime.songbook import queries as songbook_queries
 
 MAX_SONGBOOK_PAGE = 500
+MAX_PAGE = 100_000
+# The document's `format: date`; Python alone would also take 20250331 or 2025-W13-1.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @bp.route("/songbook")
@@ -21,10 +27,8 @@ MAX_SONGBOOK_PAGE = 500
 def songbook_api():
     """Return songbook entries, most shared first, with variants, branches and last shared."""
     filters = _filters(every_branch=True)
-    try:
-        per_page = max(1, min(int(request.args.get("per_page", 100)), MAX_SONGBOOK_PAGE))
-    except ValueError:
-        raise ApiError("per_page must be a whole number.", field="per_page") from None
+    per_page = whole_number_arg("per_page", 100, 1, MAX_SONGBOOK_PAGE)
+    filters.page = whole_number_arg("page", 1, 1, MAX_PAGE)
     page = songbook_queries.list_entries(filters, "count", per_page=per_page)
     return jsonify(
         entries=[songbook_queries.api_entry(item) for item in page.items],
@@ -36,6 +40,12 @@ def songbook_api():
 
 def _filters(*, every_branch: bool = False) -> queries.Filters:
     """Return the query's review filters, or raise an ApiError naming the bad one."""
+    for name in ("branch", "kind", "q"):
+        query_arg(name)
+    for name in ("from", "to"):
+        value = query_arg(name)
+        if value is not None and not ISO_DATE.fullmatch(value):
+            raise ApiError(_("Use a date like 2025-03-31."), field=name)
     try:
         return queries.parse_filters(
             request.args, current_user, strict=True, every_branch=every_branch

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from storytime.api.routes import bp
+from storytime.api.routes import bp, query_arg, whole_number_arg
 from storytime.auth.roles import require_runner, staff_required
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
@@ -33,6 +34,9 @@ PATCH_FIELDS = (*DETAIL_FIELDS, "state", "quiet")
 REQUIRED_ON_CREATE = ("branch", "title", "starts_at")
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def storytime_json(storytime: Storytime) -> dict[str, Any]:
@@ -107,7 +111,8 @@ def _branch(body: dict[str, Any]) -> Branch:
 def _starts_at(body: dict[str, Any]) -> datetime:
     raw = _text(body, "starts_at")
     try:
-        value = datetime.fromisoformat(raw.strip())
+        # RFC 3339 as the document says: Python alone would also take a space, or no seconds.
+        value = datetime.fromisoformat(raw.upper()) if RFC3339.fullmatch(raw) else None
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
@@ -236,36 +241,18 @@ def delete_storytime_api(storytime_id: int):
     return "", 204
 
 
-def _whole(name: str, default: int, lowest: int, highest: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isascii() or not raw.isdigit() or not lowest <= int(raw) <= highest:
-        raise ApiError(
-            _(
-                "'%(name)s' must be a whole number from %(low)d to %(high)d.",
-                name=name,
-                low=lowest,
-                high=highest,
-            ),
-            field=name,
-        )
-    return int(raw)
-
-
 @bp.route("/storytimes", methods=["GET"])
 @staff_required()
 def list_storytimes():
     """List the storytimes this account runs, newest start first; filter by branch or state."""
     query = visible_to(current_user)
-    page = _whole("page", 1, 1, 1_000_000)
-    per_page = _whole("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    if request.args.get("branch"):
-        branch = _branch({"branch": request.args["branch"]})
+    page = whole_number_arg("page", 1, 1, 1_000_000)
+    per_page = whole_number_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    if (slug := query_arg("branch")) is not None:
+        branch = _branch({"branch": slug})
         query = query.where(Storytime.branch_id == branch.id)
-    if request.args.get("state"):
-        state = _choice({"state": request.args["state"]}, "state", STATES)
-        query = query.where(Storytime.state == state)
+    if (state := query_arg("state")) is not None:
+        query = query.where(Storytime.state == _choice({"state": state}, "state", STATES))
     result = db.paginate(
         query.order_by(Storytime.starts_at.desc(), Storytime.id.desc()),
         page=page,
