@@ -1,6 +1,6 @@
 // Show the check-in card when the librarian asks, while the page is open (the page works without this).
 const card = document.getElementById("checkin-card");
-const POLL_MS = 15000;
+const POLL_MS = 10000;
 
 const check = async () => {
   if (!card?.hidden) {
