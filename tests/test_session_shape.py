@@ -522,3 +522,16 @@ def test_the_next_slot_is_the_first_future_one_on_the_same_weekday_and_local_tim
         tzinfo=None
     )
     assert not (exists and earlier > max(now, starts_at))
+
+
+def test_the_review_page_suggests_from_the_same_series_only(app, librarian):
+    monday = toronto(2031, 3, 17, 10, 30)
+    today = series_member(app, monday)
+    series_member(app, monday - timedelta(days=7), title="Toddler Time", count=(91, 91, 91))
+
+    alone = librarian.get(f"/review/storytimes/{today}").get_data(as_text=True)
+    series_member(app, monday - timedelta(days=7), count=(11, 7, 3))
+    suggested = librarian.get(f"/review/storytimes/{today}").get_data(as_text=True)
+
+    assert prefilled(alone) == (None, None, None) and "last time" not in alone
+    assert prefilled(suggested) == ("11", "7", "3") and "last time" in suggested

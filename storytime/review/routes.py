@@ -14,6 +14,8 @@ from storytime.review.forms import HeadcountForm, IncludeForm, RecapForm
 from storytime.review.recap import build_recap, candidates, in_recap, save_recap, set_included
 from storytime.review.service import save_headcount
 from storytime.songbook import queries as songbook_queries
+from storytime.storytimes.queries import previous_counted
+from storytime.storytimes.service import library_zone
 
 bp = Blueprint("review", __name__)
 
@@ -73,10 +75,15 @@ def storytime(storytime_id: int):
     ).scalars()
     form = HeadcountForm(obj=None)
     counted = (st.headcount_adults, st.headcount_children, st.headcount_babies)
-    suggested = counted == (None, None, None)
-    if suggested:
-        # Last time's numbers at this branch are a better start than zero: fewer taps.
-        counted = queries.last_headcount(st) or (0, 0, 0)
+    # Only the same series' last numbers are a fair start (see docs/storytimes.md).
+    previous = previous_counted(st, library_zone()) if counted == (None, None, None) else None
+    suggested = previous is not None
+    if previous is not None:
+        counted = (
+            previous.headcount_adults,
+            previous.headcount_children,
+            previous.headcount_babies,
+        )
     form.adults.data, form.children.data, form.babies.data = counted
     return render_template(
         "review/storytime.html",
