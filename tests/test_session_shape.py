@@ -375,6 +375,7 @@ def test_lists_show_the_next_and_the_latest_first(app, librarian):
         "Never run",
         "Closed long ago",
     ]
+    assert html.count("/wrap-up") == 3  # each closed one links to its wrap-up
 
 
 def test_the_latest_closed_storytime_is_on_the_first_page(app, librarian):

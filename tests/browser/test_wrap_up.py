@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from harness import LAPTOP, create_storytime, post_shares, share_item
 from playwright.sync_api import expect
@@ -95,3 +97,18 @@ def test_close_then_wrap_up_headcount_and_recap(contexts, live_server, guard, de
     expect(page.locator(".button.primary", has_text="Open again")).to_have_count(0)
     expect(page.get_by_role("button", name="Open again")).to_have_count(1)
     guard.check(page)
+
+
+def test_start_now_from_the_new_form_lands_on_the_open_dashboard(contexts, live_server):
+    page = contexts.staff(PHONE_360).new_page()
+    page.goto("/storytimes/new")
+    page.get_by_label("Title").fill("Drop-in rhymes")
+    assert page.evaluate(NO_HORIZONTAL_SCROLL), "the form scrolls sideways"
+    page.screenshot(path="/tmp/storytime-form-360.png", full_page=True)
+
+    page.get_by_role("button", name="Start now").tap()
+
+    expect(page).to_have_url(re.compile(r"/storytimes/\d+/live$"))
+    storytime_id = int(page.url.rstrip("/").split("/")[-2])
+    status, storytime = live_server.api("GET", f"/storytimes/{storytime_id}")
+    assert status == 200 and storytime["state"] == "open"
