@@ -303,6 +303,7 @@ def test_the_dashboard_pair_form_names_the_storytime_and_the_rooms_link(app, sta
     assert f'name="next" value="/storytimes/{made.id}/live"' in html
     assert 'name="csrf_token"' in html
     assert f"http://storytime.test/screen/{token}" in html
+    assert "Open storytime.test/tv on the TV" in html
 
 
 # --- pairing a TV ---

@@ -55,7 +55,13 @@ def screen_helpers() -> dict:
         "room_screen": _room_screen,
         "screen_link": screen_link,
         "room_label": service.room_label,
+        "tv_address": tv_address,
     }
+
+
+def tv_address() -> str:
+    """Return where a new TV goes to get its code, as typed: no scheme (storytime.org/tv)."""
+    return links.absolute(url_for("screens.tv")).split("://", 1)[-1]
 
 
 def _room_screen(storytime: Storytime) -> DisplayScreen | None:

@@ -51,6 +51,8 @@ def test_a_tv_paired_by_its_code_lands_on_the_storytime_by_itself(contexts, live
     box.locator("input[name=code]").fill(code.lower())
     box.get_by_role("button", name="Pair").click()
     expect(dashboard.get_by_text("The TV is set up for Pairing Room")).to_be_visible()
+    expect(box.get_by_text(f"Open {live_server.url.split('://')[1]}/tv on the TV")).to_be_visible()
+    dashboard.locator(".screen-pair").screenshot(path="/tmp/dashboard-tv-setup.png")
     link = dashboard.locator(".screen-pair .screen-link").inner_text()
     assert SCREEN_URL.search(link)
 
