@@ -166,6 +166,7 @@ def fetch(viewer: Viewer, url: str) -> Surface:
 
 ROOM_PUBLIC = (
     "/j/{code}",
+    "/j/{code}/status",
     "/j/{code}/recap",
     "/display/{token}",
     "/api/v1/storytimes/{id}/events?token={token}",

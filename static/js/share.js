@@ -93,6 +93,17 @@ function startSharing(form) {
   function setVisibility(value) {
     const radio = form.querySelector(`input[name="on_screen"][value="${value}"]`);
     if (radio) radio.checked = true;
+    showAudience();
+  }
+
+  // The Send button names where the share goes: the choice, else the kind's default
+  // (what the server applies when no choice is sent); share.css shows that label.
+  function showAudience() {
+    const vis = form.querySelector('input[name="on_screen"]:checked');
+    const kind = form.querySelector(".kind-input:checked");
+    const audience = vis ? vis.value : kind?.dataset.default;
+    if (audience) data.audience = audience;
+    else delete data.audience;
   }
 
   function onKindChange(event) {
@@ -100,6 +111,7 @@ function startSharing(form) {
     if (!visibilityTouched && event.target.dataset.default) {
       setVisibility(event.target.dataset.default);
     }
+    showAudience();
     saveDraft();
   }
 
@@ -349,6 +361,7 @@ function startSharing(form) {
   for (const input of form.querySelectorAll('input[name="on_screen"]')) {
     input.addEventListener("change", () => {
       visibilityTouched = true;
+      showAudience();
       saveDraft();
     });
   }
@@ -372,6 +385,7 @@ function startSharing(form) {
     if (kind?.dataset.default) setVisibility(kind.dataset.default);
   }
   showQuestion();
+  showAudience();
   updateCounter();
   for (const payload of queue()) showInList(payload, true);
   if (queue().length) flush();

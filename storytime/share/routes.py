@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_time
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from storytime.errors import error_response
 from storytime.extensions import db
 from storytime.models import Share, Storytime
+from storytime.models.base import now_utc
 from storytime.ratelimits import code_lookup_limit, share_limits
 from storytime.share.forms import LIBRARIAN, SCREEN, DeleteShareForm, EditShareForm, ShareForm
 from storytime.share.kinds import (
@@ -131,7 +143,12 @@ def _preselected_choice(kind: str, kinds: list[str]) -> str | None:
 def _not_sharing(storytime: Storytime, status: int = 200):
     """Render the page for a storytime that does not take shares: not open yet, or over."""
     if storytime.state == "scheduled":
-        return render_template("share/not_open.html", storytime=storytime), status
+        starts_today = (
+            to_user_timezone(storytime.starts_at).date() == to_user_timezone(now_utc()).date()
+        )
+        return render_template(
+            "share/not_open.html", storytime=storytime, starts_today=starts_today
+        ), status
     return render_template("share/closed.html", storytime=storytime), status
 
 
@@ -142,7 +159,11 @@ def join(code: str):
     """Show the join page and take a share sent without JavaScript."""
     storytime = _storytime_or_404(code)
     if request.method == "GET" and code != storytime.code:
-        return redirect(url_for("share.join", code=storytime.code, **request.args.to_dict()))
+        # The query goes along as it came: as url_for() arguments, `?code=` or `?_external=`
+        # would clash with its own.
+        query = request.query_string.decode("latin-1")
+        target = url_for("share.join", code=storytime.code)
+        return redirect(f"{target}?{query}" if query else target)
     current_phone()  # a first visit gets its cookie now, before anything is sent
     if not storytime.is_open:
         return _not_sharing(storytime, 409 if request.method == "POST" else 200)
@@ -173,6 +194,16 @@ def join(code: str):
     if request.method == "GET" and request.args.get("sent", "").isdigit():
         sent = next((s for s in _my_shares(storytime) if s.id == int(request.args["sent"])), None)
     return _render_join(storytime, form, sent=sent)
+
+
+@bp.route("/j/<code>/status")
+@code_lookup_limit
+def status(code: str):
+    """Tell a waiting phone whether the storytime is scheduled, open or closed; nothing else."""
+    storytime = find_by_code(code)
+    if storytime is None:
+        return error_response(404, _("We could not find a storytime with that code."))
+    return jsonify(state=storytime.state)
 
 
 def _own_share(code: str, share_id: int) -> tuple[Storytime, Share]:
