@@ -268,3 +268,19 @@ def test_the_endings_of_a_stream_are_described_too(document):
         assert_event_documented(document, {"event": ending, "data": "{}", "id": None})
     with pytest.raises(jsonschema_rs.ValidationError):
         assert_event_documented(document, {"event": "share.created", "data": "{}", "id": "4"})
+
+
+def test_an_event_id_beyond_any_stored_one_reads_as_nothing_after_it(app, client, world, document):
+    """18 digits are allowed; past the INTEGER column's largest id there are no events."""
+    url = f"{API}/storytimes/{world.storytime_id}/events?after=999999999999999998"
+    response = client.get(url, headers=bearer(world))
+    assert response.status_code == 200
+    assert response.get_json()["events"] == []
+    validator(document, "Feed").validate(response.get_json())
+    app.config["STREAM_MAX_SECONDS"] = 0
+    stream = client.get(
+        f"{API}/storytimes/{world.storytime_id}/stream",
+        headers={**bearer(world), "Last-Event-ID": "999999999999999998"},
+    )
+    assert stream.status_code == 200
+    assert "event:" not in stream.get_data(as_text=True)

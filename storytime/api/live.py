@@ -18,13 +18,16 @@ from storytime.live.access import feed_reader
 from storytime.live.feed import read_feed, storytime_for_staff
 from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime
+from storytime.security import DatabaseInteger
 from storytime.share.present import share_for_staff
 from storytime.share.service import MODERATION_FLAGS, delete_share, moderate
 from storytime.storytimes.service import rotate_display_token
 
-# 18 digits: as the OpenAPI document says (`maximum`, and a header's `pattern`), and below
-# the 2**63 - 1 the event ids' BIGINT column holds.
+# 18 digits, as the OpenAPI document says (`maximum`, and a header's `pattern`). Event ids
+# live in an INTEGER column: a larger id cannot exist, so it reads as the largest one there
+# can be (nothing comes after it), where PostgreSQL would fail comparing it (a 500).
 MAX_EVENT_ID = 10**18 - 1
+LARGEST_STORED_ID = DatabaseInteger.LARGEST
 
 
 def _event_id(value: str | None, name: str) -> int:
@@ -40,7 +43,7 @@ def _event_id(value: str | None, name: str) -> int:
             ),
             field=name,
         )
-    return int(value)
+    return min(int(value), LARGEST_STORED_ID)
 
 
 @bp.route("/storytimes/<int:storytime_id>/events")
