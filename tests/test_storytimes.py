@@ -157,7 +157,7 @@ def test_a_bad_edit_changes_nothing(app, librarian):
     assert read(app, storytime_id) == before
 
 
-def test_run_this_again_next_week(app, librarian):
+def test_run_again_from_a_session_still_ahead_is_a_week_later(app, librarian):
     storytime_id = create(librarian, branch_id(app), open_idea=None)
     librarian.post(f"/storytimes/{storytime_id}/state", data={"state": "open"})
     librarian.post(f"/storytimes/{storytime_id}/state", data={"state": "closed"})

@@ -58,8 +58,14 @@ def close_overdue(now: datetime | None = None) -> list[int]:
     closed = []
     for storytime_id in overdue:
         begin_write()
-        # Read again under the write lock: a librarian may have closed or reopened it.
-        storytime = db.session.get(Storytime, storytime_id, populate_existing=True)
+        # Read again under the write lock (the row's, on PostgreSQL): a librarian or
+        # another process may have closed or reopened it meanwhile.
+        storytime = db.session.execute(
+            db.select(Storytime)
+            .where(Storytime.id == storytime_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
         if storytime is not None and storytime.state == "open" and closes_at(storytime) <= now:
             apply_state(storytime, "closed", now)
             closed.append(storytime_id)
