@@ -18,16 +18,16 @@ export function fitScale(el, fits, steps = STEPS) {
 }
 
 /**
- * Keep `el` (a one-line, nowrap element) on one line: try each content in `tries` at full
- * size (the first that fits wins), else keep the last and scale its type down.
+ * Keep `el` (a one-line, nowrap element) on one line: try each content in `tries` (the
+ * fullest first) at a slightly smaller type before the next; else keep the last and
+ * scale its type down as far as it takes.
  */
 export function fitOneLine(el, tries) {
   if (!el.clientWidth) return;
   const fits = () => el.scrollWidth <= el.clientWidth + 1;
-  el.style.setProperty("--fit", "1");
   for (const apply of tries) {
     apply();
-    if (fits()) return;
+    if (fitScale(el, fits, STEPS.slice(0, 3))) return;
   }
   fitScale(el, fits);
 }

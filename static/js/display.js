@@ -438,6 +438,11 @@ function startDisplay(root) {
       window.location.reload();
       return;
     }
+    if (root.dataset.state === "closed" && storytime.state === "open") {
+      // Opened again after the goodbye: the shares it forgot come back with the page.
+      window.location.reload();
+      return;
+    }
     const before = `${root.dataset.state}/${root.dataset.quiet}`;
     root.dataset.state = storytime.state;
     root.dataset.quiet = storytime.quiet ? "true" : "false";

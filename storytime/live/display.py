@@ -70,7 +70,8 @@ def screen_now_url(screen_token: str | None) -> str | None:
 def render_display(storytime: Storytime, *, screen_token: str | None = None):
     """Render the display page of one storytime, for a display link or a permanent screen."""
     last_event_id = storytime.last_event_id
-    shares = visible_shares(storytime, DISPLAY_SHARES)
+    # Before opening and after the goodbye, no share is on the screen or in the page.
+    shares = visible_shares(storytime, DISPLAY_SHARES) if storytime.is_open else []
     hellos = [share for share in shares if share.kind == "hello"]
     pinned = next((share for share in shares if share.pinned), None)
     link = join_url(storytime)
