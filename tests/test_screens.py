@@ -9,6 +9,9 @@ from datetime import timedelta
 import pytest
 from factories import Staff, make_app, make_branch, make_storytime
 from flask import render_template
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from storytime.extensions import db
 from storytime.models import Branch, DisplayPairing, DisplayScreen, Storytime, now_utc
@@ -519,3 +522,54 @@ def test_starting_pairings_is_rate_limited_per_address(app_config):
     assert third.get("/tv").status_code == 429
     # A TV showing its code may reload as often as it likes.
     assert first.get("/tv").status_code == 200
+
+
+ROOM_PIECES = (
+    "a",
+    "Hall",
+    "  ",
+    "\t",
+    "مرحبا",
+    "\u202e",
+    "👩‍👧‍👦",
+    "<b>",
+    "&amp;",
+    "\"'",
+    "e\u0301",
+    "ß",
+)
+ROOM_TEXT = st.lists(st.sampled_from(ROOM_PIECES), max_size=20).map("".join)
+
+
+@given(name=ROOM_TEXT)
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_any_room_name_gets_a_link_or_a_clear_error_and_only_its_storytimes(app, librarian, name):
+    client = librarian
+    with app.app_context():
+        db.session.execute(db.delete(DisplayScreen))
+        db.session.execute(db.delete(Storytime))
+        db.session.commit()
+    stored = " ".join(name.split())
+
+    response = client.post("/b/central/screens", data={"room": name})
+
+    if len(stored) > service.ROOM_MAX:
+        assert response.status_code == 422
+        assert "at most 60 characters" in response.get_data(as_text=True)
+        return
+    assert response.status_code == 303, response.get_data(as_text=True)
+    token = screen_token(app, name=stored)
+    here = make_storytime(app, title="Here", state="scheduled")
+    room(app, here.id, stored)
+    elsewhere = make_storytime(app, title="Elsewhere")
+    room(app, elsewhere.id, stored + " annex")
+    assert showing(client, token) == here.id
+    page = client.get("/b/central/screens").get_data(as_text=True)
+    assert "<b>" not in page  # every name is escaped
+    if stored:
+        assert str(escape(stored)) in page
