@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from a11y import audit
 from harness import LAPTOP, create_storytime, post_shares, share_item
 from playwright.sync_api import expect
 
@@ -16,7 +17,7 @@ RTL_TIP = "غنّوا الأغنية ببطء ثم بسرعة"
 
 
 @pytest.mark.parametrize("device", [LAPTOP, PHONE_360], ids=["laptop-1366x768", "phone-360x640"])
-def test_close_then_wrap_up_headcount_and_recap(contexts, live_server, guard, device):
+def test_close_then_wrap_up_headcount_and_recap(contexts, live_server, guard, artifacts, device):
     touch = device.get("has_touch", False)
 
     def press(locator) -> None:
@@ -48,6 +49,7 @@ def test_close_then_wrap_up_headcount_and_recap(contexts, live_server, guard, de
     keep = page.get_by_role("link", name="Keep open")
     expect(close).to_be_in_viewport()
     expect(keep).to_be_in_viewport()
+    assert audit(page, f"close-{suffix}", artifacts) == []
     assert live_server.api("GET", f"/storytimes/{storytime['id']}")[1]["state"] == "open"
     press(close)
 
@@ -84,6 +86,7 @@ def test_close_then_wrap_up_headcount_and_recap(contexts, live_server, guard, de
     expect(page.get_by_text("Recap published")).to_be_visible()
     assert page.evaluate(NO_HORIZONTAL_SCROLL), "the wrap-up scrolls sideways"
     page.screenshot(path=f"/tmp/wrap-up-{suffix}.png", full_page=True)
+    assert audit(page, f"wrap-up-{suffix}", artifacts) == []
 
     public = contexts.new(device).new_page()
     public.goto(f"/j/{storytime['code']}/recap")
