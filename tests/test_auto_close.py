@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -208,3 +209,21 @@ def test_the_sweep_can_be_turned_off(app_config):
         assert state(app, forgotten)[0] == "open"
     finally:
         close_app(app)
+
+
+def test_of_many_threads_asking_at_once_one_sweeps():
+    sweeper = auto_close.Sweeper(60, clock=lambda: 5000.0)
+    start = threading.Barrier(16)
+    claims = []
+
+    def ask() -> None:
+        start.wait()
+        claims.append(sweeper.claim())
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(claims) == [False] * 15 + [True]
