@@ -17,7 +17,6 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from storytime.extensions import db
 from storytime.models import Storytime
-from storytime.models.base import now_utc
 from storytime.storytimes.service import set_state
 
 
@@ -63,15 +62,26 @@ def test_the_status_only_answers_get(app, client):
     assert client.post(f"/j/{code}/status").status_code == 405
 
 
+NOON = datetime(2030, 5, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def at_noon(monkeypatch) -> datetime:
+    """Make it noon UTC on Monday 6 May 2030 for the waiting page."""
+    monkeypatch.setattr("storytime.share.routes.now_utc", lambda: NOON)
+    return NOON
+
+
 @pytest.mark.parametrize(
     ("starts_in", "says"),
     [
-        (timedelta(minutes=20), "Storytime starts at"),
-        (timedelta(days=9), "It starts on"),
+        (timedelta(minutes=20), "Storytime starts at 12:20\u202fPM."),
+        (timedelta(minutes=-20), "Storytime starts at 11:40\u202fAM."),
+        (timedelta(days=9), "It starts on Wednesday, May 15, 2030 at 12:00\u202fPM."),
     ],
 )
-def test_the_waiting_page_says_when_and_asks_the_status(app, client, starts_in, says):
-    code = make_storytime(app, state="scheduled", starts_at=now_utc() + starts_in).code
+def test_the_waiting_page_says_when_and_asks_the_status(app, client, at_noon, starts_in, says):
+    code = make_storytime(app, state="scheduled", starts_at=at_noon + starts_in).code
     page = client.get(f"/j/{code}").get_data(as_text=True)
     assert "This storytime is not open yet." in page
     assert says in page
@@ -82,13 +92,26 @@ def test_the_waiting_page_says_when_and_asks_the_status(app, client, starts_in, 
     assert re.search(r'<p class="wait-auto" hidden>', page)
 
 
-def test_the_waiting_page_says_today_in_the_library_time_zone(app, client):
-    # 02:30 UTC on 6 May is 22:30 on 5 May in Toronto: "today" is the library's day.
-    starts_at = datetime(2030, 5, 6, 2, 30, tzinfo=UTC)
-    code = make_storytime(app, state="scheduled", starts_at=starts_at).code
+@pytest.mark.parametrize(
+    ("starts_at", "says"),
+    [
+        # 21:00 on Monday in Toronto, though already Tuesday in UTC: today, there.
+        (datetime(2030, 5, 7, 1, 0, tzinfo=UTC), "Storytime starts at 9:00\u202fPM."),
+        # 22:00 on Sunday in Toronto, though Monday in UTC as now is: not today, there.
+        (
+            datetime(2030, 5, 6, 2, 0, tzinfo=UTC),
+            "It starts on Sunday, May 5, 2030 at 10:00\u202fPM.",
+        ),
+    ],
+)
+def test_today_is_the_library_s_today(app, client, monkeypatch, starts_at, says):
+    # Now: 19:00 on Monday 6 May in Toronto, 23:00 in UTC.
+    monkeypatch.setattr(
+        "storytime.share.routes.now_utc", lambda: datetime(2030, 5, 6, 23, 0, tzinfo=UTC)
+    )
     app.config["TIMEZONE"] = "America/Toronto"
-    page = client.get(f"/j/{code}").get_data(as_text=True)
-    assert "Sunday, May 5, 2030" in page and "10:30" in page
+    code = make_storytime(app, state="scheduled", starts_at=starts_at).code
+    assert says in client.get(f"/j/{code}").get_data(as_text=True)
 
 
 def test_check_again_keeps_the_kind_the_qr_asked_for(app, client):
