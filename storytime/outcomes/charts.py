@@ -45,61 +45,68 @@ def percent(value: float | None) -> str:
     return "\u2013" if value is None else f"{round(value * 100)}%"
 
 
+CHAR_PX = 8  # a 14px label's average advance, to lay out text an SVG cannot wrap
+
+
+def _legend(key: str, width: int) -> tuple[list[str], int]:
+    """Return the legend's parts, flowing onto a new row when one is full, and its height."""
+    parts, x, y = [], 0.0, 6
+    for v in SCALE:
+        label = str(SCALE_LABELS[v])
+        slot = 16 + 6 + CHAR_PX * len(label) + 18
+        if x and x + slot > width:
+            x, y = 0.0, y + 24
+        parts.append(
+            f'<rect x="{x:.0f}" y="{y}" width="16" height="16" fill="url(#{key}-p{v})" '
+            f'stroke="#222"/><text x="{x + 22:.0f}" y="{y + 13}" class="legend">'
+            f"{escape(label)}</text>"
+        )
+        x += slot
+    return parts, y + 30
+
+
 def agreement_chart(key: str, title: str, figures: dict[str, dict[str, Any]]) -> Chart:
     """One 100% bar per statement split by the five answers, labelled with % agreeing."""
-    ids = list(figures)
-    row_h, width, label_w, right = 46, 760, 300, 70
-    legend_h = 34
-    height = legend_h + row_h * len(ids) + 10
-    plot_w = width - label_w - right
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-labelledby="{key}-title {key}-desc" focusable="false">'
-    ]
-    rows = []
-    descs = []
-    for statement in ids:
-        f = figures[statement]
+    width, right, row_h = 720, 56, 58
+    plot_w = width - right
+    legend, legend_h = _legend(key, width)
+    height = legend_h + row_h * len(figures) + 4
+    rows, descs = [], []
+    for statement, f in figures.items():
         text = statement_text(statement)
         rows.append([text, f["n"], percent(f["agree"]), f["mean"] or "\u2013", *f["counts"]])
         descs.append(
             _("%(statement)s: %(agree)s agree of %(n)d")
-            % {"statement": text, "agree": percent(f["agree"]), "n": f["n"]}
+            % {"statement": text.rstrip("."), "agree": percent(f["agree"]), "n": f["n"]}
         )
     desc = "; ".join(descs) or _("No check-ins in this range yet.")
-    parts.append(f'<title id="{key}-title">{escape(title)}</title>')
-    parts.append(f'<desc id="{key}-desc">{escape(desc)}</desc>')
-    parts.append(_defs(key))
-    x = label_w
-    for v in SCALE:
-        parts.append(
-            f'<rect x="{x}" y="6" width="16" height="16" fill="url(#{key}-p{v})" stroke="#222"/>'
-            f'<text x="{x + 20}" y="19" class="legend">{escape(SCALE_LABELS[v])}</text>'
-        )
-        x += 16 + 8 + 7.2 * len(str(SCALE_LABELS[v]))
-    for i, statement in enumerate(ids):
-        f = figures[statement]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-labelledby="{key}-title {key}-desc" focusable="false">'
+        f'<title id="{key}-title">{escape(title)}</title>'
+        f'<desc id="{key}-desc">{escape(desc)}</desc>',
+        _defs(key),
+        *legend,
+    ]
+    longest = width // CHAR_PX
+    for i, (statement, f) in enumerate(figures.items()):
         y = legend_h + i * row_h
         text = statement_text(statement)
-        short = text if len(text) <= 42 else text[:41] + "…"
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + 26}" text-anchor="end" class="label">'
-            f"{escape(short)}</text>"
-        )
-        offset = float(label_w)
+        short = text if len(text) <= longest else text[: longest - 1] + "\u2026"
+        parts.append(f'<text x="0" y="{y + 14}" class="label">{escape(short)}</text>')
+        offset = 0.0
         for v, count in zip(SCALE, f["counts"], strict=True):
-            if not count or not f["n"]:
+            if not count:
                 continue
             w = plot_w * count / f["n"]
             parts.append(
-                f'<rect x="{offset:.1f}" y="{y + 8}" width="{w:.1f}" height="{row_h - 16}" '
+                f'<rect x="{offset:.1f}" y="{y + 22}" width="{w:.1f}" height="26" '
                 f'fill="url(#{key}-p{v})" stroke="#fff" stroke-width="0.5">'
                 f"<title>{escape(SCALE_LABELS[v])}: {count}</title></rect>"
             )
             offset += w
         parts.append(
-            f'<text x="{label_w + plot_w + 6}" y="{y + 26}" class="value">'
-            f"{percent(f['agree'])}</text>"
+            f'<text x="{plot_w + 8}" y="{y + 41}" class="value">{percent(f["agree"])}</text>'
         )
     parts.append("</svg>")
     headers = [

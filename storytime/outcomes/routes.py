@@ -259,11 +259,13 @@ def comments():
 def report():
     """A one-page report for a library board: responses, % agree, the change, a few words."""
     filters, context = _filters()
-    page = queries.comments(current_user, filters, per_page=6)
+    page = queries.comments(current_user, filters, per_page=24)
+    # A few different voices: the same words twice say nothing new to a board.
+    quotes = list(dict.fromkeys(c.liked or c.wish for c in page.items))[:6]
     return render_template(
         "outcomes/report.html",
         **context,
         **_figures(filters),
-        quotes=page.items,
+        quotes=quotes,
         library=settings.library_name(),
     ), (400 if filters.errors else 200)
