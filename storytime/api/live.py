@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from storytime.api.routes import bp, query_arg, runner_only
 from storytime.auth.roles import require_runner
@@ -101,7 +102,12 @@ def moderate_share(share_id: int):
     if not changes:
         raise ApiError(_("Send at least one of: %(fields)s.", fields=", ".join(MODERATION_FLAGS)))
     share = moderate(share, changes)
-    return jsonify(share=share_for_staff(share))
+    try:
+        return jsonify(share=share_for_staff(share))
+    except ObjectDeletedError:
+        # Deleted by another request while this one changed nothing in it (PostgreSQL
+        # runs both at once): it is gone, as the next call would say.
+        abort(404)
 
 
 @bp.route("/shares/<int:share_id>", methods=["DELETE"])
