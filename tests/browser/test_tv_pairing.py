@@ -104,3 +104,30 @@ def test_an_idle_screen_shows_the_storytime_as_soon_as_it_opens(contexts, live_s
     tv.goto(f"/screen/{token}")
     expect(tv.get_by_role("link", name="Pair this TV again")).to_be_visible()
     assert not guard.dialogs and not guard.foreign
+
+
+SCREENS = (
+    {"width": 1024, "height": 768},
+    {"width": 1280, "height": 720},
+    {"width": 1080, "height": 1920},
+    {"width": 3840, "height": 2160},
+)
+
+
+def test_the_tv_pages_fit_any_screen_without_scrolling(contexts, live_server):
+    token = live_server.python(
+        "from storytime.admin.service import find_branch\n"
+        "from storytime.screens.service import add_screen, find_screen\n"
+        "branch = find_branch('central')\n"
+        "name = 'Salle des contes مرحبا 👩‍👧‍👦 with a long name'\n"
+        "print((find_screen(branch.id, name) or add_screen(branch, name)).token)"
+    ).strip()
+    page = contexts.new(TV).new_page()
+    for size in SCREENS:
+        page.set_viewport_size(size)
+        for url in ("/tv", f"/screen/{token}", "/screen/not-a-screen"):
+            page.goto(url)
+            assert no_scrolling(page), (url, size)
+        page.goto("/tv")
+        code = page.locator("#tv-code").bounding_box()
+        assert code["x"] >= 0 and code["x"] + code["width"] <= size["width"], size
