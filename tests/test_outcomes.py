@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from factories import make_storytime
@@ -338,3 +340,42 @@ def test_seed_demo_fills_check_ins_and_follow_ups_the_review_page_shows(app, run
     assert client.get("/api/v1/outcomes?kind=follow_up").get_json()["groups"]
     page = client.get("/review/outcomes").get_data(as_text=True)
     assert 'id="chart-immediate-title"' in page and 'id="chart-follow_up-title"' in page
+
+
+# --- words leave the disk ---
+
+
+def files_holding(app, text: str) -> list[str]:
+    """Return the instance folder's files whose raw bytes contain `text`."""
+    folder = Path(app.instance_path)
+    return sorted(
+        p.name for p in folder.iterdir() if p.is_file() and text.encode() in p.read_bytes()
+    )
+
+
+@pytest.mark.parametrize("how", ["replaced", "purged", "storytime deleted"])
+def test_check_in_words_that_go_leave_no_trace_in_any_file(app, runner, how):
+    if not app.config["IS_SQLITE"]:
+        pytest.skip("reads the SQLite files themselves")
+    room = make_storytime(app, state="open")
+    words = f"Call me at home {secrets.token_hex(8)}"
+    on = date.today() - timedelta(days=100) if how == "purged" else None
+    check_in(app, room.id, "w", {"learned": 4}, on=on, comments={"wish": words})
+    assert files_holding(app, words)
+    if how == "replaced":
+        check_in(app, room.id, "w", {"learned": 5}, client_id="replacement-01")
+    elif how == "purged":
+        assert runner.invoke(args=["purge", "--older-than", "90d"]).exit_code == 0
+    else:
+        set_state_closed(app, room.id)
+        with app.app_context():
+            delete_storytime(db.session.get(Storytime, room.id))
+    assert files_holding(app, words) == []
+
+
+def set_state_closed(app, storytime_id: int) -> None:
+    with app.app_context():
+        db.session.execute(
+            db.update(Storytime).where(Storytime.id == storytime_id).values(state="closed")
+        )
+        db.session.commit()
