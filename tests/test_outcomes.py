@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 from factories import make_storytime
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from outcome_helpers import check_in, phone, stored
 
+from storytime.admin.service import find_user
 from storytime.extensions import db
 from storytime.models import CheckIn, Storytime
 from storytime.outcomes import service
@@ -379,3 +382,34 @@ def set_state_closed(app, storytime_id: int) -> None:
             db.update(Storytime).where(Storytime.id == storytime_id).values(state="closed")
         )
         db.session.commit()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(answers=st.lists(st.one_of(st.none(), st.integers(1, 5)), min_size=1, max_size=12))
+def test_figures_match_the_answers_for_any_mix(app, staff, answers):
+    app.config["OUTCOMES_MIN_GROUP"] = 1
+    room = make_storytime(app)
+    for i, value in enumerate(answers):
+        check_in(app, room.id, f"h{room.id}-{i}", {"learned": value, "aware": 3})
+    client = app.test_client()
+    staff.login(client, staff_email(app, staff))
+    data = client.get("/api/v1/outcomes?by=storytime").get_json()
+    [group] = [g for g in data["groups"] if g["key"] == room.id]
+    chosen = [v for v in answers if v is not None]
+    figures = group["statements"]["learned"]
+    assert group["responses"] == len(answers)
+    assert figures["counts"] == [chosen.count(v) for v in range(1, 6)]
+    assert figures["n"] == len(chosen)
+    if chosen:
+        assert figures["agree"] == round(sum(v >= 4 for v in chosen) / len(chosen), 4)
+        assert figures["mean"] == round(sum(chosen) / len(chosen), 2)
+    else:
+        assert figures["agree"] is None and figures["mean"] is None
+
+
+def staff_email(app, staff) -> str:
+    email = "coordinator@all.example.org"
+    with app.app_context():
+        if find_user(email) is None:
+            staff.user("coordinator", email, None)
+    return email
