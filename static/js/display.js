@@ -2,6 +2,7 @@
 // live-feed.js keeps it connected and in step; this file renders and fits: every region
 // keeps its size, and what does not fit is scaled down a step or shown on the next page.
 import { fitOneLine, fitScale, STEPS } from "./display-fit.js";
+import { createWall } from "./display-wall.js";
 import { followLive, RECONNECTING, UNREACHABLE } from "./live-feed.js";
 
 const ROTATE_MS = 9000;
@@ -10,7 +11,6 @@ const WELCOME_NAMES = 3;
 const NAME_CHARS = 24;
 const IDLE_MS = 4000;
 const SCREEN_POLL_MS = 30000;
-const CARD_STEPS = [1, 0.85, 0.72, 0.62, 0.54];
 const PINNED_STEPS = STEPS;
 const EVENT_TYPES = ["share.shown", "share.hidden", "storytime.updated", "display.rotated"];
 
@@ -42,8 +42,6 @@ function startDisplay(root) {
   // Everything on screen, newest first: the wall's shares (hellos too) and the pinned one.
   let shares = [];
   let pinned = null;
-  let onWall = []; // the ids on the wall's page now
-  const shownThisRound = new Set(); // ids shown on earlier pages of this round
   let pinnedPages = [];
   let pinnedPageAt = 0;
   let songs = [];
@@ -52,13 +50,11 @@ function startDisplay(root) {
   let focusUntil = 0;
   const fresh = new Map(); // share id -> until when it is marked new
   let stopped = false;
-  // How each card fits the wall alone (first across all columns, then in smaller type),
-  // kept until the wall changes size.
-  const cardFits = new Map();
-  let cardFitsFor = "";
+  const pages = createWall(wall, kinds);
+  const wallShown = () => root.dataset.state === "open" && root.dataset.quiet !== "true";
 
   function forget(id) {
-    cardFits.delete(id);
+    pages.forget(id);
     shares = shares.filter((share) => share.id !== id);
     if (pinned && pinned.id === id) pinned = null;
   }
@@ -196,121 +192,6 @@ function startDisplay(root) {
     pinnedPage.textContent = `${pinnedPageAt + 1}/${pinnedPages.length}`;
   }
 
-  /* ---- the wall: cards, fitted one by one, then paged ---- */
-  function card(share) {
-    const li = document.createElement("li");
-    li.className = `wall-card kind-${share.kind}`;
-    li.dataset.id = String(share.id);
-    if ((fresh.get(share.id) || 0) > Date.now()) li.classList.add("is-new");
-    const kind = document.createElement("p");
-    kind.className = "wall-kind";
-    const icon = document.createElement("span");
-    icon.setAttribute("aria-hidden", "true");
-    icon.textContent = kinds[share.kind]?.icon || "";
-    kind.append(icon, ` ${kinds[share.kind]?.label || ""}`);
-    const text = document.createElement("p");
-    text.className = "wall-text";
-    text.dir = "auto";
-    text.textContent = share.text;
-    li.append(kind, text);
-    if (share.name) {
-      const name = document.createElement("p");
-      name.className = "wall-name";
-      name.dir = "auto";
-      name.textContent = share.name;
-      li.append(name);
-    }
-    return li;
-  }
-
-  function columns() {
-    const unit = Number.parseFloat(getComputedStyle(wall).fontSize) || 20;
-    const gap = Number.parseFloat(getComputedStyle(wall).columnGap) || unit / 2;
-    const count = Math.max(1, Math.min(4, Math.floor(wall.clientWidth / (unit * 11))));
-    return { count, gap, width: (wall.clientWidth - gap * (count - 1)) / count };
-  }
-
-  function measure(el, width) {
-    el.style.width = `${width}px`;
-    if (el.parentNode !== wall) wall.append(el);
-    return el.offsetHeight;
-  }
-
-  // How each card fits the wall alone: in one column, else across all, in smaller type
-  // as needed; kept until the wall changes size.
-  function fittedCard(share, cols) {
-    const el = card(share);
-    let fit = cardFits.get(share.id);
-    if (!fit) {
-      fit = { wide: true, scale: CARD_STEPS[CARD_STEPS.length - 1] };
-      const tries = [];
-      for (const scale of CARD_STEPS.slice(0, 2)) tries.push({ wide: false, scale });
-      for (const scale of CARD_STEPS) tries.push({ wide: true, scale });
-      for (const scale of CARD_STEPS.slice(2)) tries.push({ wide: false, scale });
-      for (const candidate of cols.count > 1 ? tries : tries.filter((t) => !t.wide)) {
-        el.style.setProperty("--fit", String(candidate.scale));
-        const width = candidate.wide ? wall.clientWidth : cols.width;
-        if (measure(el, width) <= wall.clientHeight) {
-          fit = candidate;
-          break;
-        }
-      }
-      el.remove();
-      cardFits.set(share.id, fit);
-    }
-    el.classList.toggle("is-wide", fit.wide);
-    el.style.setProperty("--fit", String(fit.scale));
-    return el;
-  }
-
-  // Fill the wall with one page: the cards not yet shown in this round, newest first,
-  // each in the shortest column; one too tall for what is left waits for the next page.
-  function fillWall() {
-    wall.replaceChildren();
-    onWall = [];
-    if (root.dataset.state !== "open" || root.dataset.quiet === "true" || !wall.clientHeight) {
-      return;
-    }
-    const cols = columns();
-    const size = `${wall.clientWidth}x${wall.clientHeight}/${cols.count}`;
-    if (size !== cardFitsFor) {
-      cardFits.clear();
-      cardFitsFor = size;
-    }
-    let waiting = shares.filter((share) => !shownThisRound.has(share.id));
-    if (!waiting.length) {
-      shownThisRound.clear();
-      waiting = shares;
-    }
-    const heights = new Array(cols.count).fill(0);
-    for (const share of waiting) {
-      if (Math.min(...heights) >= wall.clientHeight) break;
-      const el = fittedCard(share, cols);
-      const wide = el.classList.contains("is-wide");
-      const height = measure(el, wide ? wall.clientWidth : cols.width);
-      const column = wide ? 0 : heights.indexOf(Math.min(...heights));
-      const top = wide ? Math.max(...heights) : heights[column];
-      if (onWall.length && top + height > wall.clientHeight + 0.5) {
-        el.remove();
-        continue;
-      }
-      el.style.top = `${top}px`;
-      el.style.insetInlineStart = `${column * (cols.width + cols.gap)}px`;
-      if (wide) heights.fill(top + height + cols.gap);
-      else heights[column] = top + height + cols.gap;
-      onWall.push(share.id);
-    }
-  }
-
-  function wallHasPages() {
-    return onWall.length < shares.length;
-  }
-
-  function nextWallPage() {
-    for (const id of onWall) shownThisRound.add(id);
-    fillWall();
-  }
-
   /* ---- the playlist ---- */
   function renderPlaylist(list) {
     root.dataset.playlist = list ? "true" : "false";
@@ -376,7 +257,7 @@ function startDisplay(root) {
     renderWelcome();
     renderPinned();
     if (root.dataset.playlist === "true") renderPlaylist(songs);
-    fillWall();
+    pages.fill(shares, fresh, wallShown());
     fitLines();
   }
 
@@ -395,8 +276,8 @@ function startDisplay(root) {
     if (stopped || Date.now() < focusUntil) return;
     const now = Date.now();
     for (const [id, until] of fresh) if (until <= now) fresh.delete(id);
-    if (wallHasPages()) {
-      nextWallPage();
+    if (pages.hasPages(shares)) {
+      pages.next(shares, fresh, wallShown());
     } else {
       for (const el of wall.querySelectorAll(".is-new")) {
         if (!fresh.has(Number(el.dataset.id))) el.classList.remove("is-new");
@@ -476,7 +357,7 @@ function startDisplay(root) {
       if (!known && !item.share.pinned) {
         fresh.set(item.share.id, Date.now() + FOCUS_MS);
         focusUntil = Date.now() + FOCUS_MS;
-        shownThisRound.clear();
+        pages.newRound();
       }
     } else if (item.type === "share.hidden") {
       forget(item.share.id);
