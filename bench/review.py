@@ -35,6 +35,10 @@ PAGES = [
     "/review/tips",
     "/review/ideas",
     "/review/charts",
+    "/review/outcomes",
+    "/review/outcomes?by=quarter",
+    "/review/outcomes/comments",
+    "/review/outcomes/report",
 ]
 STORYTIME_LINK = re.compile(r'href="/review/storytimes/(\d+)"')
 

@@ -34,6 +34,9 @@ class Defaults:
     PURGE_AFTER_DAYS = 0  # 0 keeps everything; >0 purges personal text at start
     # A storytime left open closes by itself this long after its planned end.
     AUTO_CLOSE_MINUTES = 120
+    # Each process checks for overdue storytimes at most this often (0: never; see
+    # storytimes/auto_close.py, and the `close-overdue` command for cron).
+    AUTO_CLOSE_SWEEP_SECONDS = 60
     # Outcome check-ins: open while the storytime is, and this long after it closes; a
     # follow-up is asked of a phone that checked in at the branch this many days before;
     # a group of fewer responses is only counted, never shown.
@@ -54,6 +57,9 @@ class Defaults:
     RATELIMIT_SHARE_PER_STORYTIME = "300 per minute"
     RATELIMIT_SHARE_PER_ADDRESS = "300 per minute; 3000 per hour"
     RATELIMIT_UNKNOWN_CODE_PER_ADDRESS = "30 per minute; 300 per hour"
+    # Typing a TV's pairing code, per staff account; a TV starting a pairing, per address.
+    RATELIMIT_SCREEN_PAIRING = "10 per minute; 60 per hour"
+    RATELIMIT_TV_PAIRING = "30 per hour"
     # Flask-Compress, for pages and JSON; performance.py compresses static files itself.
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIMETYPES = [

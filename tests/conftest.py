@@ -73,6 +73,8 @@ def app_config(tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret",
         "AUTO_MIGRATE": False,
         "RATELIMIT_ENABLED": False,
+        # Fixtures leave old storytimes open on purpose; a test of auto-close turns it on.
+        "AUTO_CLOSE_SWEEP_SECONDS": 0,
         "BASE_URL": "http://storytime.test",
         "SERVER_NAME": None,
     }

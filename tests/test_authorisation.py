@@ -115,6 +115,22 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("storytimes.set_state_view", "POST"): run_page(400),
     ("storytimes.branch_card", "GET"): STAFF_PAGE,
     ("storytimes.branch_qr", "GET"): STAFF_PAGE,
+    ("storytimes.close", "GET"): RUN_PAGE,
+    ("storytimes.close", "POST"): run_page(303),
+    ("storytimes.wrap_up", "GET"): RUN_PAGE,
+    ("storytimes.wrap_up_headcount", "POST"): run_page(303),
+    ("storytimes.wrap_up_recap", "POST"): run_page(303),
+    ("storytimes.wrap_up_include", "POST"): run_page(400),
+    # TV screens: permanent links, pairing, and the staff pages for them.
+    ("screens.show", "GET"): ALL(404),  # the world's display token is not a screen's
+    ("screens.now", "GET"): ALL(404),
+    ("screens.tv", "GET"): ALL(200),
+    ("screens.tv_status", "GET"): ALL(400),  # no TV cookie
+    ("screens.pair", "POST"): (L, L, L, 400, 400, 400, 400),  # no screen named
+    ("screens.index", "GET"): (L, L, L, 302, 302, 200, 200),  # librarians: to their branch
+    ("screens.branch", "GET"): RUN_PAGE,
+    ("screens.branch", "POST"): run_page(303),  # empty room: the main room's link
+    ("screens.replace", "POST"): run_page(404),  # no screen 1 in the world
     # The live room.
     ("live.dashboard", "GET"): RUN_PAGE,
     ("live.control", "POST"): run_page(302),
@@ -163,6 +179,19 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("api.shares_export_json", "GET"): STAFF_API,
     ("api.storytime_export_csv", "GET"): RUN_API,
     ("api.storytime_export_json", "GET"): RUN_API,
+    # Outcome check-ins: phones check in; staff read the figures.
+    ("api.checkin", "POST"): ALL(400),
+    ("api.checkin_form", "GET"): ALL(200),
+    ("api.outcomes_api", "GET"): STAFF_API,
+    ("api.outcomes_export_csv", "GET"): STAFF_API,
+    ("api.outcomes_export_json", "GET"): STAFF_API,
+    ("outcomes.ask", "POST"): run_page(302),
+    ("outcomes.checkin_page", "GET"): ALL(200),
+    ("outcomes.checkin_page", "POST"): ALL(422),
+    ("outcomes.comments", "GET"): STAFF_PAGE,
+    ("outcomes.index", "GET"): STAFF_PAGE,
+    ("outcomes.report", "GET"): STAFF_PAGE,
+    ("outcomes.save_wording", "POST"): admin_page(302),
 }
 
 

@@ -34,14 +34,12 @@ bp = Blueprint("screens", __name__)
 TV_COOKIE = "st_tv"
 # Pairing guesses are counted per staff account (one library address is shared by all);
 # starting a pairing is counted per address, as each start writes a row.
-PAIR_LIMIT = "10 per minute; 60 per hour"
-TV_START_LIMIT = "30 per hour"
 NOT_VALID = "not_valid"
 
 
-def _limit(name: str, default: str):
+def _limit(name: str):
     """Read a limit at request time (STORYTIME_RATELIMIT_<NAME>), so tests can change it."""
-    return lambda: str(current_app.config.get(f"RATELIMIT_{name}", default))
+    return lambda: str(current_app.config[f"RATELIMIT_{name}"])
 
 
 def _account_key() -> str:
@@ -149,9 +147,7 @@ def _tv_is_pairing() -> bool:
 
 
 @bp.route("/tv")
-@limiter.limit(
-    _limit("TV_PAIRING", TV_START_LIMIT), key_func=address_key, exempt_when=_tv_is_pairing
-)
+@limiter.limit(_limit("TV_PAIRING"), key_func=address_key, exempt_when=_tv_is_pairing)
 def tv():
     """A TV's first page: a short code to type into the dashboard; then its screen link."""
     pairing = service.pairing_of(_tv_secret())
@@ -213,7 +209,7 @@ def _wants_json() -> bool:
 
 @bp.route("/screens/pair", methods=["POST"])
 @staff_required()
-@limiter.limit(_limit("SCREEN_PAIRING", PAIR_LIMIT), key_func=_account_key)
+@limiter.limit(_limit("SCREEN_PAIRING"), key_func=_account_key)
 def pair():
     """Pair the TV showing a code with a screen: the storytime's room, or the one chosen."""
     form = PairForm()

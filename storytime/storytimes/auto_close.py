@@ -21,8 +21,6 @@ from storytime.models import Storytime, now_utc
 from storytime.storytimes.schedule import close_deadline
 from storytime.storytimes.service import apply_state
 
-# How often one process sweeps, at most; 0 turns the request hook off (cron still works).
-SWEEP_SECONDS_DEFAULT = 60
 EXTENSION_KEY = "storytime_auto_close"
 log = logging.getLogger(__name__)
 
@@ -97,13 +95,10 @@ class Sweeper:
 
 
 def sweeper_for(app: Flask) -> Sweeper:
-    """Return the app's sweeper, made on first use from AUTO_CLOSE_SWEEP_SECONDS."""
+    """Return the app's sweeper, made on first use from AUTO_CLOSE_SWEEP_SECONDS (0: off)."""
     sweeper = app.extensions.get(EXTENSION_KEY)
     if sweeper is None:
-        # Under TESTING the suite's fixtures leave old storytimes open on purpose: a test
-        # that wants the hook sets AUTO_CLOSE_SWEEP_SECONDS itself.
-        default = 0 if app.testing else SWEEP_SECONDS_DEFAULT
-        seconds = float(app.config.get("AUTO_CLOSE_SWEEP_SECONDS", default))
+        seconds = float(app.config["AUTO_CLOSE_SWEEP_SECONDS"])
         sweeper = app.extensions.setdefault(EXTENSION_KEY, Sweeper(seconds))
     return sweeper
 
