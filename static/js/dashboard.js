@@ -1,5 +1,8 @@
 // The librarian's live dashboard: render shares as they change and act on them.
 // live-feed.js keeps the page in step; this file only renders and sends actions.
+// Arrivals never move what is under the finger: while the list is scrolled, touched or
+// under the pointer, new shares wait behind the "N new" bar.
+import { followPlaylist } from "./dashboard-playlist.js";
 import { followLive, LIVE, RECONNECTING } from "./live-feed.js";
 
 const FLAGS = ["allow_screen", "on_screen", "held", "pinned", "answered", "starred"];
@@ -34,8 +37,17 @@ const KEYS = new Map([
   ["a", "answer"],
   ["*", "star"],
   ["Delete", "delete"],
+  ["n", "new"],
   ["?", "help"],
 ]);
+// The state filters (`?state=`): which cards each one keeps, by their data attributes.
+const STATE_FILTERS = {
+  held: (card) => card.dataset.held === "true",
+  on_screen: (card) => card.dataset.onScreen === "true",
+  unanswered: (card) => card.dataset.kind === "question" && card.dataset.answered !== "true",
+};
+// How long after a finger leaves the list before waiting shares may come in.
+const TOUCH_SETTLE_MS = 800;
 
 const root = document.getElementById("dashboard");
 if (root) {
@@ -47,7 +59,9 @@ function startDashboard(root) {
 
   const data = root.dataset;
   const list = document.getElementById("share-list");
-  const playlist = document.getElementById("playlist");
+  const newBar = document.getElementById("new-bar");
+  const filters = document.getElementById("filters");
+  const showHeldForm = document.getElementById("show-held-form");
   const template = document.getElementById("share-template");
   const announcer = document.getElementById("announcer");
   const message = document.getElementById("dash-message");
@@ -60,6 +74,12 @@ function startDashboard(root) {
     kindInfo[el.dataset.kind] = { label: el.textContent, icon: el.dataset.icon };
   }
   let selected = null;
+  // Shares that arrived while the list was held still, by id, in their latest state.
+  const waiting = new Map();
+  let hovering = false;
+  let touching = false;
+  let touchTimer = null;
+  const filter = { kind: "", state: "" };
 
   function attr(name) {
     return `data-${name.replace(/_/g, "-")}`;
@@ -136,25 +156,88 @@ function startDashboard(root) {
       time.textContent = timeLabel(share.created_at);
     }
     const form = card.querySelector(".share-actions");
-    form.action = form.getAttribute("action").replace(/\/0$/, `/${share.id}`);
+    form.action = form.getAttribute("action").replace(/\/0(?=$|\?)/, `/${share.id}`);
     syncButtons(card);
+    card.hidden = !matches(card);
+  }
+
+  /* ---- filters: the same rule as the server's (live/routes.py matches_filters) ---- */
+  function matches(card) {
+    if (filter.kind && card.dataset.kind !== filter.kind) return false;
+    const keep = STATE_FILTERS[filter.state];
+    return keep ? keep(card) : true;
+  }
+  function applyFilters() {
+    for (const card of cards()) card.hidden = !matches(card);
+    const url = new URL(window.location.href);
+    for (const name of ["kind", "state"]) {
+      if (filter[name]) url.searchParams.set(name, filter[name]);
+      else url.searchParams.delete(name);
+    }
+    window.history.replaceState(null, "", url);
+    syncEmpty();
+  }
+  if (filters) {
+    const chosen = new FormData(filters);
+    filter.kind = chosen.get("kind") || "";
+    filter.state = chosen.get("state") || "";
+    filters.addEventListener("change", (event) => {
+      if (event.target.name in filter) filter[event.target.name] = event.target.value;
+      applyFilters();
+    });
+    filters.addEventListener("submit", (event) => event.preventDefault());
+  }
+
+  /* ---- arrivals: straight in at the top, or waiting behind the "N new" bar ---- */
+  function holding() {
+    return hovering || touching || list.scrollTop > 1;
+  }
+  function insertCard(share, isNew) {
+    const card = template.content.firstElementChild.cloneNode(true);
+    fill(card, share);
+    const before = cards().find((other) => Number(other.dataset.shareId) < share.id);
+    list.insertBefore(card, before || null);
+    if (isNew && !card.hidden) card.classList.add("is-new");
+    return card;
+  }
+  function syncNewBar() {
+    newBar.hidden = waiting.size === 0;
+    newBar.textContent = data.msgWaiting.replace("{n}", waiting.size);
+  }
+  function release() {
+    if (!waiting.size) return;
+    const shares = Array.from(waiting.values()).sort((a, b) => a.id - b.id);
+    waiting.clear();
+    for (const share of shares) if (!cardFor(share.id)) insertCard(share, true);
+    syncNewBar();
+    syncEmpty();
+  }
+  function releaseIfFree() {
+    if (!holding()) release();
+  }
+  function showNew() {
+    list.scrollTo({ top: 0 });
+    release();
   }
 
   function upsert(share, isNew) {
-    let card = cardFor(share.id);
-    if (!card) {
-      card = template.content.firstElementChild.cloneNode(true);
+    const card = cardFor(share.id);
+    if (card) {
       fill(card, share);
-      const before = cards().find((other) => Number(other.dataset.shareId) < share.id);
-      list.insertBefore(card, before || null);
-      if (isNew) {
-        card.classList.add("is-new");
-        announce(data.msgNew.replace("{kind}", kindLabel(share.kind)));
-      }
+    } else if (waiting.has(share.id)) {
+      waiting.set(share.id, share);
     } else {
-      fill(card, share);
+      const probe = template.content.firstElementChild.cloneNode(true);
+      fill(probe, share);
+      // A share the filters hide takes no room: it goes in at once, moving nothing.
+      if (probe.hidden || !holding()) {
+        insertCard(share, isNew);
+      } else {
+        waiting.set(share.id, share);
+        syncNewBar();
+      }
+      if (isNew) announce(data.msgNew.replace("{kind}", kindLabel(share.kind)));
     }
-    if (share.kind === "song") upsertSong(share);
     syncEmpty();
   }
 
@@ -166,39 +249,24 @@ function startDashboard(root) {
       card.remove();
       if (wasSelected) select(next, false);
     }
-    playlist.querySelector(`[data-share-id="${id}"]`)?.remove();
+    if (waiting.delete(id)) syncNewBar();
     syncEmpty();
   }
 
-  function upsertSong(share) {
-    let item = playlist.querySelector(`[data-share-id="${share.id}"]`);
-    if (!item) {
-      item = document.createElement("li");
-      item.dataset.shareId = share.id;
-      const after = Array.from(playlist.children).find(
-        (li) => Number(li.dataset.shareId) > share.id,
-      );
-      playlist.insertBefore(item, after || null);
-    }
-    item.textContent = "";
-    const title = document.createElement("span");
-    title.className = "song-title";
-    title.dir = "auto";
-    title.textContent = share.text;
-    item.appendChild(title);
-    if (share.name) {
-      const who = document.createElement("span");
-      who.className = "muted small";
-      const whoName = document.createElement("bdi");
-      whoName.textContent = share.name;
-      who.replaceChildren(" — ", whoName);
-      item.appendChild(who);
-    }
-  }
-
   function syncEmpty() {
-    root.querySelector(".empty-shares").hidden = list.children.length > 0;
-    root.querySelector(".empty-playlist").hidden = playlist.children.length > 0;
+    const all = cards();
+    root.querySelector(".empty-shares").hidden = all.length > 0 || waiting.size > 0;
+    root.querySelector(".empty-filter").hidden = !all.length || all.some((card) => !card.hidden);
+    syncHeld(all);
+  }
+  function syncHeld(all) {
+    const button = root.querySelector(".act-show-held");
+    if (!button) return;
+    const held = all.filter((c) => c.dataset.held === "true" && c.dataset.allowScreen === "true");
+    const count =
+      held.length + [...waiting.values()].filter((s) => s.held && s.allow_screen).length;
+    button.querySelector("[data-held-count]").textContent = count;
+    button.disabled = count === 0;
   }
 
   function updateCounts(counts) {
@@ -214,12 +282,18 @@ function startDashboard(root) {
   function updateStorytime(storytime) {
     const label = root.querySelector(".state-label");
     label.textContent = label.dataset[storytime.state] || storytime.state;
-    const stateButton = root.querySelector(".act-state");
     const open = storytime.state === "open";
-    stateButton.value = open ? "close" : "open";
-    stateButton.textContent = open ? stateButton.dataset.labelOn : stateButton.dataset.labelOff;
-    stateButton.classList.toggle("danger", open);
-    stateButton.classList.toggle("primary", !open);
+    const stateButton = root.querySelector(".act-state");
+    if (stateButton) {
+      stateButton.value = open ? "close" : "open";
+      stateButton.textContent = open ? stateButton.dataset.labelOn : stateButton.dataset.labelOff;
+      stateButton.classList.toggle("danger", open);
+      stateButton.classList.toggle("primary", !open);
+    } else {
+      // Closing has its own page that asks first: a link while open, "Open" while not.
+      root.querySelector(".act-close").hidden = !open;
+      root.querySelector(".act-open").hidden = open;
+    }
     const quiet = root.querySelector(".act-quiet");
     quiet.value = storytime.quiet ? "unquiet" : "quiet";
     quiet.textContent = storytime.quiet ? quiet.dataset.labelOn : quiet.dataset.labelOff;
@@ -235,9 +309,11 @@ function startDashboard(root) {
     if (item.share) {
       if (item.type === "share.deleted") removeShare(item.share.id);
       else upsert(item.share, item.type === "share.created");
+      if (item.type === "share.deleted" || item.share.kind === "song") playlist.refresh();
       updateCounts(item.counts);
     } else if (item.storytime) {
       updateStorytime(item.storytime);
+      playlist.refresh(); // sung marks and the TV switch come as storytime changes
     }
   }
 
@@ -324,6 +400,24 @@ function startDashboard(root) {
     }
   });
 
+  showHeldForm?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!(await askFirst(data.confirmShowHeld, data.confirmShowHeldYes))) return;
+    clearError();
+    try {
+      // The no-script form's own address; the feed then brings each share's change.
+      const response = await fetch(showHeldForm.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+        body: new FormData(showHeldForm),
+      });
+      if (!response.ok) throw new Error(data.msgFailed);
+    } catch {
+      showError(data.msgFailed);
+    }
+  });
+
   root.querySelector(".rotate-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!(await askFirst(data.confirmRotate, data.confirmRotateYes))) return;
@@ -362,7 +456,7 @@ function startDashboard(root) {
     if (scroll) selected.scrollIntoView({ block: "nearest" });
   }
   function move(step) {
-    const all = cards();
+    const all = cards().filter((card) => !card.hidden);
     if (!all.length) return;
     const index = selected ? all.indexOf(selected) : -1;
     select(all[Math.max(0, Math.min(all.length - 1, index + step))], true);
@@ -404,6 +498,7 @@ function startDashboard(root) {
     if (command === "next") move(1);
     else if (command === "prev") move(-1);
     else if (command === "help") showHelp();
+    else if (command === "new") showNew();
     else {
       if (selectFirst && !selected) move(0);
       if (command === "delete") confirmDelete(selected);
@@ -423,6 +518,56 @@ function startDashboard(root) {
   document.getElementById("action-bar").addEventListener("click", (event) => {
     const button = event.target.closest("[data-bar]");
     if (button) run(button.dataset.bar, true);
+  });
+
+  /* ---- what holds the list still: scrolled, under the mouse, or under a finger ---- */
+  list.addEventListener("pointerenter", (event) => {
+    if (event.pointerType !== "touch") hovering = true;
+  });
+  list.addEventListener("pointerleave", (event) => {
+    if (event.pointerType === "touch") return;
+    hovering = false;
+    releaseIfFree();
+  });
+  list.addEventListener(
+    "touchstart",
+    () => {
+      touching = true;
+      window.clearTimeout(touchTimer);
+    },
+    { passive: true },
+  );
+  for (const type of ["touchend", "touchcancel"]) {
+    list.addEventListener(type, () => {
+      window.clearTimeout(touchTimer);
+      touchTimer = window.setTimeout(() => {
+        touching = false;
+        releaseIfFree();
+      }, TOUCH_SETTLE_MS);
+    });
+  }
+  list.addEventListener("scroll", releaseIfFree, { passive: true });
+  newBar.addEventListener("click", showNew);
+
+  /* ---- small screens: one panel at a time ---- */
+  const tabs = root.querySelectorAll("[data-show-tab]");
+  for (const tab of tabs) {
+    tab.addEventListener("click", () => {
+      root.dataset.tab = tab.dataset.showTab;
+      for (const other of tabs)
+        other.setAttribute("aria-pressed", other === tab ? "true" : "false");
+    });
+  }
+
+  const playlist = followPlaylist({
+    panel: root.querySelector(".playlist"),
+    apiUrl: data.playlistApi,
+    send,
+    onError: showError,
+    onCount: (count) => {
+      const badge = root.querySelector("[data-song-count]");
+      if (badge) badge.textContent = count;
+    },
   });
 
   followLive({

@@ -294,6 +294,28 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
     return share
 
 
+def show_held(storytime: Storytime) -> int:
+    """Show every held share the caregiver allowed on screen, in one transaction; return how many.
+
+    Each share gets the event the single "show" action records, so every screen follows.
+    A share whose phone did not allow the screen is never shown, held or not.
+    """
+    storytime_id = storytime.id
+    begin_write()
+    held = db.session.execute(
+        db.select(Share)
+        .where(Share.storytime_id == storytime_id, Share.held, Share.allow_screen)
+        .order_by(Share.id)
+    ).scalars()
+    shown = 0
+    for share in held:
+        share.on_screen, share.held, share.hidden_by_staff = True, False, False
+        record(storytime_id, "share.updated", share=share, public=True)
+        shown += 1
+    db.session.commit()
+    return shown
+
+
 def save_note(share: Share, note: str, answered: bool) -> Share:
     """Save the librarian's follow-up note on a share and, on a question, whether it is answered."""
     note = note.strip()
