@@ -8,6 +8,7 @@ read back for the QR code, and every region is measured.
 from __future__ import annotations
 
 import io
+import re
 import secrets
 
 import pytest
@@ -344,5 +345,72 @@ def test_each_state_has_its_own_screen_and_changes_live(browser, live_server, si
         assert_laid_out(page, {"goodbye"})
         assert decoded(shot) == [f"{live_server.url}/j/{storytime['code']}/recap"]
         assert page.evaluate("window.__noReload === true"), "the states changed without a reload"
+    finally:
+        context.close()
+
+
+def in_room(live_server, storytime_id: int, room: str) -> None:
+    live_server.python(
+        "from storytime.extensions import db\n"
+        "from storytime.models import Storytime\n"
+        f"db.session.get(Storytime, {storytime_id}).room = {room!r}\n"
+        "db.session.commit()"
+    )
+
+
+def test_a_permanent_screen_follows_its_room_to_the_next_storytime(browser, live_server):
+    room = f"Room {secrets.token_hex(4)}"
+    token = live_server.python(
+        "from storytime.extensions import db\n"
+        "from storytime.models import Branch\n"
+        "from storytime.screens.service import add_screen\n"
+        "branch = db.session.execute(db.select(Branch).where(Branch.slug == 'central')).scalar_one()\n"
+        f"print(add_screen(branch, {room!r}).token)"
+    ).strip()
+    first = create_storytime(live_server, "Early Rhymes", open_now=False)
+    in_room(live_server, first["id"], room)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.clock.install()
+        page.goto(f"/screen/{token}")
+        display = page.locator("#display")
+        expect(display).to_have_attribute("data-storytime-id", str(first["id"]))
+        expect(display).to_have_attribute("data-screen-now-url", f"/screen/{token}/now")
+
+        second = create_storytime(live_server, "Late Songs", open_now=False)
+        in_room(live_server, second["id"], room)
+        set_storytime(live_server, second["id"], state="open")
+        # Within 30 s the page asks which storytime its room has now, and follows it.
+        page.clock.run_for(31_000)
+        expect(display).to_have_attribute("data-storytime-id", str(second["id"]), timeout=10_000)
+        expect(display).to_have_attribute("data-state", "open")
+    finally:
+        context.close()
+
+
+def test_a_pinned_share_too_long_for_the_smallest_type_pages_and_shows_every_word(
+    browser, live_server, busy_room
+):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768})
+    try:
+        page = context.new_page()
+        page.clock.install()
+        page.goto(busy_room["display_url"])
+        expect(page.locator("#pinned .pinned-text")).to_have_text(PINNED)
+        # A pinned region far smaller than any real screen gives it: the share must page.
+        page.evaluate("document.body.style.setProperty('--pinned-max', '14vh')")
+        page.set_viewport_size({"width": 1023, "height": 768})
+        marker = page.locator("#pinned .pinned-page")
+        expect(marker).to_have_text(re.compile(r"^1/\d+$"))
+        pages = int(marker.text_content().split("/")[1])
+        assert pages > 1
+        parts = []
+        for number in range(1, pages + 1):
+            expect(marker).to_have_text(f"{number}/{pages}")
+            assert not page.evaluate(LAYOUT_JS)["problems"]
+            parts.append(page.locator("#pinned .pinned-text").text_content())
+            page.clock.run_for(10_000)
+        assert " ".join(parts).split() == PINNED.split()
     finally:
         context.close()
