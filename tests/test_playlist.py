@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from factories import make_storytime
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from live_support import post_share
 
 from storytime.extensions import db
 from storytime.live.playlist import playlist, playlist_for_display
 from storytime.models import Event, Share, Storytime
-from storytime.share.service import moderate
+from storytime.share.service import clean_text, moderate
+from storytime.songbook.grouping import display_title
 
 
 def _lists(app, storytime_id):
@@ -153,3 +156,36 @@ def test_a_bearer_token_works_for_scripts(app, client, staff, runner):
     response = client.put(_url(storytime_id, "/sung/wind the bobbin up"), headers=headers)
     assert response.status_code == 200
     assert response.get_json()["songs"][0]["sung"] is True
+
+
+# --- the display's playlist, for any words ---
+
+SONG_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80
+).filter(clean_text)
+SONG = st.tuples(SONG_TEXT, st.sampled_from(["public", "staff_only", "hidden"]))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(songs=st.lists(SONG, min_size=1, max_size=8))
+def test_the_display_names_songs_only_with_words_it_may_show(app, songs):
+    storytime_id = make_storytime(app).id
+    shown_titles = set()
+    for text, who in songs:
+        share_id = post_share(app, storytime_id, "song", text, allow_screen=who != "staff_only")
+        if who == "hidden":
+            with app.app_context():
+                moderate(db.session.get(Share, share_id), {"on_screen": False})
+        elif who == "public":
+            with app.app_context():
+                shown_titles.add(display_title(db.session.get(Share, share_id).text))
+    staff, display = _lists(app, storytime_id)
+    assert sum(item["count"] for item in staff) == len(songs)
+    # Every title on the TV is the tidied words of a share the display may show.
+    assert {item["title"] for item in display} <= shown_titles
+    assert bool(display) == bool(shown_titles)
+    assert all(set(item) == {"title", "sung"} for item in display)
