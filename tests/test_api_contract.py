@@ -284,3 +284,20 @@ def test_an_event_id_beyond_any_stored_one_reads_as_nothing_after_it(app, client
     )
     assert stream.status_code == 200
     assert "event:" not in stream.get_data(as_text=True)
+
+
+def test_every_example_body_in_the_document_fits_its_schema(document):
+    examples = 0
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            media = (
+                operation.get("requestBody", {}).get("content", {})
+                if method != "parameters"
+                else {}
+            )
+            for content in media.values():
+                if "example" in content:
+                    schema = {**document, **content["schema"]}
+                    jsonschema_rs.Draft202012Validator(schema).validate(content["example"])
+                    examples += 1
+    assert examples >= 4
