@@ -212,11 +212,13 @@ def shoot(page, name: str) -> bytes:
     return png
 
 
-@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
+@pytest.mark.parametrize("size", [*SIZES, "1280x720-arabic"])
 def test_a_busy_room_fits_the_screen(browser, live_server, busy_room, size):
-    width, height = SIZES[size]
+    width, height = SIZES[size.removesuffix("-arabic")]
+    # In Arabic the page runs right to left, its regions mirrored.
+    locale = "ar" if size.endswith("-arabic") else "en-US"
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
+        base_url=live_server.url, viewport={"width": width, "height": height}, locale=locale
     )
     try:
         page = context.new_page()
@@ -234,7 +236,10 @@ def test_a_busy_room_fits_the_screen(browser, live_server, busy_room, size):
         assert page.locator("#pinned .pinned-page").text_content() == ""
         # The welcome holds to one line: a few names and a count.
         assert page.evaluate(LINES_JS, "#welcome") == 1
-        expect(page.locator("#welcome")).to_contain_text("more")
+        if locale == "ar":
+            assert page.locator("html").get_attribute("dir") == "rtl"
+        else:
+            expect(page.locator("#welcome")).to_contain_text("more")
         # Every card names its kind in words, and hellos are cards with their text.
         cards = page.locator("#wall .wall-card")
         assert cards.count() >= 1
@@ -302,6 +307,8 @@ def test_each_state_has_its_own_screen_and_changes_live(browser, live_server, si
         assert post_shares(phone, storytime["code"], [hello | {"client_id": client_id()}]) == [201]
         card = page.locator("#wall .wall-card.kind-hello")
         expect(card).to_contain_text("Hi from Leo!")
+        # The newest arrival has its moment of focus.
+        expect(card).to_have_class(re.compile(r"\bis-new\b"))
         expect(card).to_contain_text("Leo")
         expect(card.locator(".wall-kind")).to_contain_text("Hello")
         expect(page.locator("#welcome")).to_have_text("Welcome, Leo!")
