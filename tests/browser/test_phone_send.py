@@ -27,6 +27,11 @@ LONG_PROMPT = (
 LABELS = {"screen": "Send to the screen", "librarian": "Send to the librarian"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _shots() -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(scope="module")
 def long_room(live_server) -> dict:
     """An open storytime asking for every kind with the longest prompt the form allows."""
@@ -246,6 +251,10 @@ def test_without_javascript_the_waiting_page_opens_with_check_again(contexts, li
     expect(page.locator("#kind-song")).to_be_checked()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _shots() -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_join_page_passes_axe_on_a_small_phone(contexts, long_room, artifacts, language):
+    page = open_phone(contexts, long_room["join_url"], language)
+    page.wait_for_load_state("networkidle")
+    page.locator('label[for="kind-question"]').tap()
+    blocking = audit(page, f"join-360-{language}", artifacts)
+    assert blocking == [], blocking
