@@ -257,8 +257,10 @@ def test_cards_page_through_the_room_and_hellos_are_cards(browser, live_server, 
         page.goto(busy_room["display_url"])
         expect(page.locator("#wall .wall-card").first).to_be_visible()
         seen: set[str] = set()
-        for _turn in range(40):
+        for turn in range(40):
             seen.update(page.locator("#wall .wall-text").all_text_contents())
+            if turn < 4:
+                shoot(page, f"page-{turn + 1}-1280x720")
             assert not page.evaluate(LAYOUT_JS)["problems"]
             page.clock.run_for(10_000)
         # Every share on screen came round (the pinned one stays in its own region).
