@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from storytime import settings
 from storytime.admin.service import StaffError, save_statement_wording
 from storytime.auth.roles import admin_required, require_runner, staff_required
+from storytime.errors import handle_http_error
 from storytime.extensions import db
 from storytime.models import AUDIENCES, STATEMENTS, Storytime
 from storytime.models.outcome import QUESTIONS
@@ -87,7 +88,7 @@ def expired_form(exc: CSRFError):
     """Show the check-in again with what was chosen, rather than lose it to an expired token."""
     storytime = find_by_code((request.view_args or {}).get("code", ""))
     if storytime is None or request.endpoint != "outcomes.checkin_page":
-        abort(400)
+        return handle_http_error(exc)  # the app's own answer: a page, or JSON under /api/
     return _render_checkin(storytime, CheckInForm(), error=_expired()), 400
 
 
