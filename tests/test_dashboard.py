@@ -45,6 +45,8 @@ def _events(app, storytime_id: int) -> list[tuple]:
     [
         ("", {"tip", "song", "question", "private", "answered"}),
         ("?kind=song", {"song"}),
+        # A chip pressed without JavaScript comes before the form's current values: it wins.
+        ("?kind=song&kind=tip&state=", {"song"}),
         ("?kind=question", {"question", "answered"}),
         ("?state=unanswered", {"question"}),
         ("?state=on_screen", {"tip", "song"}),

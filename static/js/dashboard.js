@@ -178,14 +178,19 @@ function startDashboard(root) {
     syncEmpty();
   }
   if (filters) {
-    const chosen = new FormData(filters);
-    filter.kind = chosen.get("kind") || "";
-    filter.state = chosen.get("state") || "";
-    filters.addEventListener("change", (event) => {
-      if (event.target.name in filter) filter[event.target.name] = event.target.value;
+    for (const chip of filters.querySelectorAll('.chip[aria-pressed="true"]')) {
+      filter[chip.name] = chip.value;
+    }
+    filters.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const chip = event.submitter;
+      if (!chip?.classList.contains("chip") || !(chip.name in filter)) return;
+      filter[chip.name] = chip.value;
+      for (const other of filters.querySelectorAll(`.chip[name="${chip.name}"]`)) {
+        other.setAttribute("aria-pressed", other === chip ? "true" : "false");
+      }
       applyFilters();
     });
-    filters.addEventListener("submit", (event) => event.preventDefault());
   }
 
   /* ---- arrivals: straight in at the top, or waiting behind the "N new" bar ---- */

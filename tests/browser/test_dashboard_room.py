@@ -231,11 +231,11 @@ def test_filters_and_show_all_held_in_review_mode(contexts, live_server, guard):
     cards = dashboard.locator("li.share-card")
     expect(cards).to_have_count(12)
 
-    dashboard.locator("label.chip", has_text="Song").tap()
+    dashboard.locator(".chip", has_text="Song").tap()
     expect(cards.filter(visible=True)).to_have_count(2)
     assert "kind=song" in dashboard.url
-    dashboard.locator("label.chip", has_text="All kinds").tap()
-    dashboard.locator("label.chip", has_text="Held").tap()
+    dashboard.locator(".chip", has_text="All kinds").tap()
+    dashboard.locator(".chip", has_text="Held").tap()
     expect(cards.filter(visible=True)).to_have_count(10)  # the private ones were never held
 
     show = dashboard.get_by_role("button", name="Show all held")
@@ -251,7 +251,7 @@ def test_filters_and_show_all_held_in_review_mode(contexts, live_server, guard):
         storytime["id"],
     )
     assert sorted(shown) == [(0, 0, 0, 2), (1, 1, 0, 10)]
-    dashboard.locator("label.chip", has_text="On screen").tap()
+    dashboard.locator(".chip", has_text="On screen").tap()
     expect(cards.filter(visible=True)).to_have_count(10)
     guard.check(dashboard)
 
@@ -261,7 +261,7 @@ def test_every_target_on_a_tablet_is_at_least_44_px(contexts, live_server, guard
     _storytime, _phone, dashboard = open_room(contexts, live_server, guard, device, shares=8)
     small = dashboard.evaluate(
         """() => [...document.querySelectorAll(
-                '#dashboard button, #dashboard summary.button, #dashboard label.chip span, #dashboard a.button')]
+                '#dashboard button, #dashboard summary.button, #dashboard a.button')]
             .filter((el) => el.getClientRects().length && !el.closest('dialog'))
             .map((el) => [el.textContent.trim().slice(0, 30), el.getBoundingClientRect().height])
             .filter(([, height]) => height < 44)"""
