@@ -76,6 +76,23 @@ def test_otherwise_it_says_when_the_next_one_is_in_library_time(app, client, cen
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_within_the_hour_before_the_next_start_it_leads_to_its_waiting_page(app, client, central):
+    soon = add(app, central, state="scheduled", starts_at=now_utc() + timedelta(minutes=50))
+
+    response = client.get("/b/central")
+
+    assert response.status_code == 302
+    assert response.location == f"/j/{soon}"
+    waiting = client.get(response.location).get_data(as_text=True)
+    assert "opens by itself" in waiting
+
+
+def test_more_than_an_hour_before_it_only_says_when(app, client, central):
+    add(app, central, state="scheduled", starts_at=now_utc() + timedelta(minutes=70))
+
+    assert client.get("/b/central").status_code == 200
+
+
 def test_storytimes_at_other_branches_do_not_count(app, client, staff, central):
     riverside = staff.branch("Riverside", "riverside")
     add(app, riverside, state="open", starts_at=now_utc(), opened_at=now_utc())

@@ -280,4 +280,6 @@ def delete(code: str, share_id: int):
 @bp.route("/privacy")
 def privacy():
     """Say in plain words what is kept, who sees it, and for how long."""
-    return render_template("share/privacy.html")
+    return render_template(
+        "share/privacy.html", outcomes_min_group=current_app.config["OUTCOMES_MIN_GROUP"]
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -21,7 +23,7 @@ from flask_login import current_user
 from storytime import settings
 from storytime.auth.roles import staff_required
 from storytime.extensions import db
-from storytime.models import STATES, Branch, Share, Storytime
+from storytime.models import STATES, Branch, Share, Storytime, now_utc
 from storytime.share.kinds import kind_label
 from storytime.storytimes import links, qr, wrap_up
 from storytime.storytimes.auto_close import closes_at, sweep_if_due
@@ -47,6 +49,8 @@ bp = Blueprint("storytimes", __name__)
 wrap_up.add_routes(bp)
 
 PER_PAGE = 25
+# A branch link scanned this close to the next start leads to that storytime's waiting page.
+JOIN_WAIT_BEFORE_START = timedelta(hours=1)
 # The four languages of the printed cards; each line is shown with its own lang and dir.
 CARD_LANGUAGES = ("en", "es", "fr", "ar")
 
@@ -323,13 +327,15 @@ def branch_page(slug: str):
     """A branch's permanent link: the storytime open now, or when the next one is."""
     branch = _branch(slug)
     storytime = open_at_branch(branch)
+    upcoming = None if storytime else next_at_branch(branch)
+    if upcoming is not None and upcoming.starts_at - now_utc() <= JOIN_WAIT_BEFORE_START:
+        # Early families wait on its join page, which opens by itself when it starts.
+        storytime = upcoming
     if storytime is not None:
         response = redirect(url_for("share.join", code=storytime.code))
     else:
         response = make_response(
-            render_template(
-                "storytimes/branch.html", branch=branch, upcoming=next_at_branch(branch)
-            )
+            render_template("storytimes/branch.html", branch=branch, upcoming=upcoming)
         )
     # The answer changes the moment a storytime opens; no phone or proxy may keep it.
     response.headers["Cache-Control"] = "no-store"
