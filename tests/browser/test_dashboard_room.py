@@ -268,3 +268,21 @@ def test_every_target_on_a_tablet_is_at_least_44_px(contexts, live_server, guard
     )
     assert small == []
     shoot(dashboard, f"dashboard-tablet-{device['viewport']['width']}")
+
+
+def test_in_arabic_the_dashboard_runs_right_to_left_and_still_fits(contexts, live_server, guard):
+    storytime, phone, dashboard = open_room(contexts, live_server, guard, LAPTOP)
+    dashboard.goto(f"/storytimes/{storytime['id']}/live?lang=ar")
+    expect(dashboard.locator("html")).to_have_attribute("dir", "rtl")
+    expect(dashboard.locator("#dashboard")).to_have_attribute("data-connection", "live")
+    assert fully_visible_cards(dashboard) >= 8
+    assert dashboard.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    # The list is held still under the pointer in this direction too.
+    card = dashboard.locator("li.share-card").nth(3)
+    before = box(card)
+    dashboard.mouse.move(before["x"] + before["width"] - 40, before["y"] + 20)
+    post_shares(phone, storytime["code"], room_items(2, "RTL arrival "))
+    expect(dashboard.locator("#new-bar")).to_be_visible()
+    assert box(card) == before
+    shoot(dashboard, "dashboard-laptop-arabic")
+    dashboard.goto(f"/storytimes/{storytime['id']}/live?lang=en")
