@@ -141,6 +141,9 @@ def set_sung(storytime: Storytime, key: str, sung: bool) -> Song:
     song = find_song(storytime, key)
     storytime_id = storytime.id
     begin_write()
+    # The event first: it locks the storytime's row (PostgreSQL), so two dashboards marking
+    # the same song at once take turns instead of racing to the unique key.
+    record(storytime_id, "storytime.updated", public=True)
     # One statement, before the insert: the ORM would insert first and break the unique key.
     db.session.execute(
         delete(SungSong).where(SungSong.storytime_id == storytime_id, SungSong.key.in_(song.keys))
@@ -148,7 +151,6 @@ def set_sung(storytime: Storytime, key: str, sung: bool) -> Song:
     if sung:
         db.session.add(SungSong(storytime_id=storytime_id, key=song.key))
     song.sung = sung
-    record(storytime_id, "storytime.updated", public=True)
     db.session.commit()
     return song
 
