@@ -56,6 +56,7 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("static", "GET"): ALL(200),
     ("share.privacy", "GET"): ALL(200),
     ("share.join", "GET"): ALL(200),
+    ("share.status", "GET"): ALL(200),
     ("share.join", "POST"): ALL(400),  # an empty form: the page again, nothing stored
     ("recap.recap", "GET"): ALL(404),  # the storytime is open: no recap yet
     ("storytimes.branch_page", "GET"): ALL(302),  # to the storytime open now

@@ -13,7 +13,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from storytime.api.routes import bp
+from storytime.api.routes import bp, date_arg, query_arg
 from storytime.auth.roles import staff_required
 from storytime.errors import ApiError, json_object
 from storytime.models import CheckIn, Storytime
@@ -81,6 +81,10 @@ def checkin_json(code: str):
 
 def _filters(*, default_kind: str | None = "immediate") -> queries.OutcomeFilters:
     """Return the query's filters, or raise an ApiError naming the bad one."""
+    for name in ("branch", "audience", "kind", "by"):
+        query_arg(name)
+    for name in ("from", "to"):
+        date_arg(name)
     try:
         return queries.parse_outcome_filters(
             request.args, current_user, strict=True, default_kind=default_kind

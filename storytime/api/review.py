@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from storytime.api.routes import bp, query_arg, whole_number_arg
+from storytime.api.routes import bp, date_arg, query_arg, whole_number_arg
 from storytime.auth.roles import staff_required
 from storytime.errors import ApiError
 from storytime.extensions import db
@@ -19,7 +16,6 @@ from storytime.songbook import queries as songbook_queries
 MAX_SONGBOOK_PAGE = 500
 MAX_PAGE = 100_000
 # The document's `format: date`; Python alone would also take 20250331 or 2025-W13-1.
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @bp.route("/songbook")
@@ -43,9 +39,7 @@ def _filters(*, every_branch: bool = False) -> queries.Filters:
     for name in ("branch", "kind", "q"):
         query_arg(name)
     for name in ("from", "to"):
-        value = query_arg(name)
-        if value is not None and not ISO_DATE.fullmatch(value):
-            raise ApiError(_("Use a date like 2025-03-31."), field=name)
+        date_arg(name)
     try:
         return queries.parse_filters(
             request.args, current_user, strict=True, every_branch=every_branch

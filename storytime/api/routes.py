@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,6 +15,8 @@ from storytime.auth.roles import deny_non_staff, staff_required
 from storytime.errors import ApiError
 
 bp = Blueprint("api", __name__)
+# The document's `format: date`: a calendar date and nothing else (not 20250331, not a week).
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def runner_only(view: Callable) -> Callable:
@@ -44,6 +47,14 @@ def query_arg(name: str) -> str | None:
         raise ApiError(
             _("'%(name)s' is empty: leave it out, or give a value.", name=name), field=name
         )
+    return value
+
+
+def date_arg(name: str) -> str | None:
+    """Return a query argument that must be a date written YYYY-MM-DD, None when absent."""
+    value = query_arg(name)
+    if value is not None and not ISO_DATE.fullmatch(value):
+        raise ApiError(_("Use a date like 2025-03-31."), field=name)
     return value
 
 
