@@ -58,7 +58,11 @@ def test_an_unpublished_recap_is_not_public(app, client, ended):
     _st, code = ended
     html = client.get(f"/j/{code}").get_data(as_text=True)
     assert "Sing in the car" not in html
-    assert client.get(f"/j/{code}/recap").status_code == 404
+    response = client.get(f"/j/{code}/recap")
+    assert response.status_code == 404
+    # The goodbye screen's QR leads here before publishing: families are told to come back.
+    assert "The recap is not ready yet" in response.get_data(as_text=True)
+    assert "Sing in the car" not in response.get_data(as_text=True)
 
 
 def test_a_recap_of_a_storytime_still_running_is_not_public(app, client):

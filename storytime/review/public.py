@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from storytime.extensions import db
 from storytime.models import FollowUp, Storytime
@@ -29,6 +30,17 @@ def recap(code: str):
     """Show a closed storytime's published recap; anything else is not found."""
     storytime = find_by_code(code)
     result = public_recap(storytime)
+    if result is None and storytime is not None and storytime.state == "closed":
+        # The TV's goodbye shows this link before the librarian has published the recap.
+        return render_template(
+            "errors/error.html",
+            code=404,
+            title=_("The recap is not ready yet"),
+            message=_(
+                "The librarian shares the songs and tips from storytime after it ends. "
+                "Please scan the code again later."
+            ),
+        ), 404
     if result is None:
         abort(404)
     if code != storytime.code:
