@@ -136,6 +136,13 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("live.dashboard", "GET"): RUN_PAGE,
     ("live.control", "POST"): run_page(302),
     ("live.share_action", "POST"): run_page(302),
+    ("live.show_all_held", "POST"): run_page(302),
+    ("live.playlist_sung", "POST"): run_page(302),
+    ("live.playlist_screen", "POST"): run_page(302),
+    ("api.playlist_get", "GET"): (401, 403, 403, 403, 200, 200, 200),
+    ("api.playlist_screen", "POST"): (401, 403, 403, 403, 400, 400, 400),  # not a JSON object
+    ("api.playlist_sung", "PUT"): (401, 403, 403, 403, 404, 404, 404),  # no such song
+    ("api.playlist_sung", "DELETE"): (401, 403, 403, 403, 404, 404, 404),
     ("api.live_events", "GET"): (401, 403, 200, 403, 200, 200, 200),
     ("api.live_stream", "GET"): (401, 403, 200, 403, 200, 200, 200),
     ("api.moderate_share", "PATCH"): (401, 403, 403, 403, 400, 400, 400),  # not a JSON object

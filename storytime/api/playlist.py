@@ -12,10 +12,9 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from storytime.api.routes import bp
-from storytime.auth.roles import deny_non_staff, require_runner
+from storytime.api.routes import bp, runner_only
+from storytime.auth.roles import require_runner
 from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.live.playlist import playlist, set_on_screen, set_sung
@@ -23,9 +22,7 @@ from storytime.models import Storytime
 
 
 def _storytime_for_runner(storytime_id: int) -> Storytime:
-    # Check credentials before existence, so ids are not probed anonymously.
-    if not current_user.is_authenticated:
-        deny_non_staff()
+    # @runner_only has refused callers without staff credentials, before any lookup.
     storytime = db.get_or_404(Storytime, storytime_id)
     require_runner(storytime)
     return storytime
@@ -37,6 +34,7 @@ def playlist_body(storytime: Storytime) -> dict[str, Any]:
 
 
 @bp.route("/storytimes/<int:storytime_id>/playlist")
+@runner_only
 def playlist_get(storytime_id: int):
     """List the storytime's songs, grouped, with counts, sung marks and their shares."""
     storytime = _storytime_for_runner(storytime_id)
@@ -44,6 +42,7 @@ def playlist_get(storytime_id: int):
 
 
 @bp.route("/storytimes/<int:storytime_id>/playlist/sung/<path:key>", methods=["PUT", "DELETE"])
+@runner_only
 def playlist_sung(storytime_id: int, key: str):
     """Mark a song as sung (PUT) or not sung (DELETE); the TV's playlist follows."""
     storytime = _storytime_for_runner(storytime_id)
@@ -53,6 +52,7 @@ def playlist_sung(storytime_id: int, key: str):
 
 
 @bp.route("/storytimes/<int:storytime_id>/playlist/screen", methods=["POST"])
+@runner_only
 def playlist_screen(storytime_id: int):
     """Put the playlist on the TV for playtime, or take it off."""
     storytime = _storytime_for_runner(storytime_id)
