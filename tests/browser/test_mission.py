@@ -86,7 +86,8 @@ def test_a_caregiver_shares_and_the_room_sees_it_live(contexts, live_server, gua
     display.wait_for_timeout(LIVE_WITHIN_MS)
     expect(display.get_by_text(question)).to_have_count(0)
 
-    # The song joined the playtime playlist too.
+    # The song joined the playtime playlist too (on a phone, one tab away).
+    dashboard.get_by_role("button", name="Playlist").tap()
     expect(dashboard.locator(".playlist").get_by_text(text)).to_be_visible()
     assert still_same_page(dashboard) and still_same_page(display)
     guard.check()
