@@ -58,6 +58,22 @@ def test_create_answers_201_with_the_storytime(client, auth):
     assert body["display_url"].startswith("http://storytime.test/display/")
 
 
+def test_room_length_and_auto_close_are_set_read_and_cleared(client, auth):
+    created = create(
+        client, auth, room="  Story   room ", duration_minutes=30, auto_close_minutes=15
+    )
+    assert created["room"] == "Story room"
+    assert (created["duration_minutes"], created["auto_close_minutes"]) == (30, 15)
+    assert created["closes_at"] is None  # only an open storytime closes by itself
+
+    url = f"/api/v1/storytimes/{created['id']}"
+    opened = client.patch(url, json={"state": "open", "auto_close_minutes": None}, headers=auth)
+
+    assert opened.json["auto_close_minutes"] is None
+    assert opened.json["room"] == "Story room"
+    assert opened.json["closes_at"]  # opened now: 30 minutes, then the install's 120
+
+
 def test_only_the_required_fields_open_every_kind(client, auth):
     required = {key: VALID[key] for key in ("branch", "title", "starts_at")}
 
@@ -247,6 +263,15 @@ BAD_CREATES = [
     ({"kinds": [{"question": "Why?"}]}, "kinds"),
     ({"kinds": ["hello", "hello"]}, "kinds"),
     ({"kinds": [{"kind": "tip", "question": "q" * 301}]}, "kinds"),
+    ({"room": 2}, "room"),
+    ({"room": "r" * 61}, "room"),
+    ({"duration_minutes": "45"}, "duration_minutes"),
+    ({"duration_minutes": True}, "duration_minutes"),
+    ({"duration_minutes": 4}, "duration_minutes"),
+    ({"duration_minutes": 481}, "duration_minutes"),
+    ({"auto_close_minutes": -1}, "auto_close_minutes"),
+    ({"auto_close_minutes": 1441}, "auto_close_minutes"),
+    ({"auto_close_minutes": 2.5}, "auto_close_minutes"),
 ]
 
 

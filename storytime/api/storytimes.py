@@ -17,6 +17,7 @@ from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, MODERATION_MODES, STATES, Branch, Storytime
 from storytime.storytimes import links
+from storytime.storytimes.auto_close import closes_at
 from storytime.storytimes.defaults import default_prompt
 from storytime.storytimes.service import (
     Details,
@@ -29,7 +30,18 @@ from storytime.storytimes.service import (
     visible_to,
 )
 
-DETAIL_FIELDS = ("branch", "title", "starts_at", "audience", "theme", "kinds", "moderation")
+DETAIL_FIELDS = (
+    "branch",
+    "title",
+    "starts_at",
+    "audience",
+    "theme",
+    "kinds",
+    "moderation",
+    "room",
+    "duration_minutes",
+    "auto_close_minutes",
+)
 PATCH_FIELDS = (*DETAIL_FIELDS, "state", "quiet")
 REQUIRED_ON_CREATE = ("branch", "title", "starts_at")
 PER_PAGE_DEFAULT = 50
@@ -57,6 +69,10 @@ def storytime_json(storytime: Storytime) -> dict[str, Any]:
         "prompts": [{"kind": p.kind, "question": p.text} for p in storytime.prompts],
         "opened_at": storytime.opened_at.isoformat() if storytime.opened_at else None,
         "closed_at": storytime.closed_at.isoformat() if storytime.closed_at else None,
+        "room": storytime.room,
+        "duration_minutes": storytime.duration_minutes,
+        "auto_close_minutes": storytime.auto_close_minutes,
+        "closes_at": closes_at(storytime).isoformat() if storytime.is_open else None,
         "join_url": links.join_url(storytime),
         "qr_svg_url": links.qr_svg_url(storytime),
         "qr_png_url": links.qr_png_url(storytime),
@@ -85,6 +101,13 @@ def _text(body: dict[str, Any], name: str) -> str:
     value = body[name]
     if not isinstance(value, str):
         raise ApiError(_("'%(name)s' must be a string.", name=name), field=name)
+    return value
+
+
+def _whole_number(body: dict[str, Any], name: str) -> int:
+    value = body[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ApiError(_("'%(name)s' must be a whole number.", name=name), field=name)
     return value
 
 
@@ -171,6 +194,15 @@ def _details(body: dict[str, Any], details: Details, keep: dict[str, str]) -> De
         changes["theme"] = _text(body, "theme")
     if "moderation" in body:
         changes["moderation"] = _choice(body, "moderation", MODERATION_MODES)
+    if "room" in body:
+        changes["room"] = _text(body, "room")
+    if "duration_minutes" in body:
+        changes["duration_minutes"] = _whole_number(body, "duration_minutes")
+    if "auto_close_minutes" in body:
+        value = body["auto_close_minutes"]
+        changes["auto_close_minutes"] = (
+            None if value is None else _whole_number(body, "auto_close_minutes")
+        )
     details = replace(details, **changes)
     if "kinds" in body:
         details = replace(details, prompts=_kinds(body, details, keep))
