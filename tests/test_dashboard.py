@@ -161,12 +161,20 @@ def test_a_librarian_of_another_branch_cannot_touch_the_playlist(app, client, st
         assert db.session.execute(db.select(SungSong)).first() is None
 
 
-def test_close_is_a_link_to_the_confirmation_page_when_there_is_one(app, client, staff):
+def test_close_asks_first_and_a_closed_storytime_leads_to_its_wrap_up(app, client, staff):
     storytime_id = make_storytime(app).id
     staff.signed_in(client)
     page = _page(client, storytime_id)
-    if "storytimes.close" in app.view_functions:
-        assert f'href="/storytimes/{storytime_id}/close"' in page
-        assert 'value="close"' not in page
-    else:
-        assert 'value="close"' in page
+    back = f"/storytimes/{storytime_id}/live"
+    assert f'href="/storytimes/{storytime_id}/close?next={back}"' in page
+    assert 'value="close"' not in page  # no one-tap close
+
+    client.post(f"/storytimes/{storytime_id}/close")
+    closed = _page(client, storytime_id)
+
+    wrap_up = re.search(r'<a class="button primary act-wrap-up" href="([^"]+)"(?! hidden)', closed)
+    assert wrap_up and wrap_up.group(1) == f"/storytimes/{storytime_id}/wrap-up"
+    open_again = re.search(
+        r'<button type="submit" name="action" class="([^"]+)" value="open"', closed
+    )
+    assert open_again and "primary" not in open_again.group(1)

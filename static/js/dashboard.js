@@ -288,17 +288,15 @@ function startDashboard(root) {
     const label = root.querySelector(".state-label");
     label.textContent = label.dataset[storytime.state] || storytime.state;
     const open = storytime.state === "open";
-    const stateButton = root.querySelector(".act-state");
-    if (stateButton) {
-      stateButton.value = open ? "close" : "open";
-      stateButton.textContent = open ? stateButton.dataset.labelOn : stateButton.dataset.labelOff;
-      stateButton.classList.toggle("danger", open);
-      stateButton.classList.toggle("primary", !open);
-    } else {
-      // Closing has its own page that asks first: a link while open, "Open" while not.
-      root.querySelector(".act-close").hidden = !open;
-      root.querySelector(".act-open").hidden = open;
-    }
+    // Closing has its own page that asks first: a link while open; once closed, the
+    // wrap-up leads and "Open again" is a plain button.
+    const closed = storytime.state === "closed";
+    root.querySelector(".act-close").hidden = !open;
+    root.querySelector(".act-wrap-up").hidden = !closed;
+    const openButton = root.querySelector(".act-open");
+    openButton.hidden = open;
+    openButton.classList.toggle("primary", storytime.state === "scheduled");
+    openButton.textContent = closed ? openButton.dataset.labelAgain : openButton.dataset.labelOpen;
     const quiet = root.querySelector(".act-quiet");
     quiet.value = storytime.quiet ? "unquiet" : "quiet";
     quiet.textContent = storytime.quiet ? quiet.dataset.labelOn : quiet.dataset.labelOff;

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -102,7 +101,6 @@ def dashboard(storytime_id: int):
         ).scalars()
     )
     kind, state = share_filters()
-    has_close_page = "storytimes.close" in current_app.view_functions
     return render_template(
         "live/dashboard.html",
         storytime=storytime,
@@ -116,9 +114,11 @@ def dashboard(storytime_id: int):
         last_event_id=last_event_id,
         display_link=display_url(storytime),
         join_link=join_url(storytime),
-        close_url=url_for("storytimes.close", storytime_id=storytime.id)
-        if has_close_page
-        else None,
+        close_url=url_for(
+            "storytimes.close",
+            storytime_id=storytime.id,
+            next=url_for("live.dashboard", storytime_id=storytime.id),
+        ),
         share_form=ShareActionForm(),
         control_form=ControlForm(),
     )
