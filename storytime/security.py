@@ -18,7 +18,7 @@ from storytime.extensions import csrf
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages a screen may be framed in (a digital-signage page of the library's own site).
-FRAMEABLE_ENDPOINTS = {"live.display"}
+FRAMEABLE_ENDPOINTS = {"live.display", "screens.show"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "

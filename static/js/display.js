@@ -384,6 +384,8 @@ function startDisplay(root) {
         credentials: "omit",
         headers: { Accept: "application/json" },
       });
+      // 404: the screen link was replaced; the reload shows "pair this TV again".
+      if (response.status === 404) window.location.reload();
       if (!response.ok) return;
       const body = await response.json();
       if (body.storytime_id !== Number(data.storytimeId)) window.location.reload();

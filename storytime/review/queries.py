@@ -345,22 +345,3 @@ def themes_for(user: User) -> list[str]:
         db.select(Storytime.theme).where(Storytime.theme != "").distinct(), user, Filters()
     )
     return sorted(t for (t,) in db.session.execute(query.limit(200)))
-
-
-def last_headcount(storytime: Storytime) -> tuple[int, int, int] | None:
-    """Return the newest earlier headcount at the storytime's branch and audience, if any."""
-    row = db.session.execute(
-        db.select(
-            Storytime.headcount_adults, Storytime.headcount_children, Storytime.headcount_babies
-        )
-        .where(
-            Storytime.branch_id == storytime.branch_id,
-            Storytime.audience == storytime.audience,
-            Storytime.id != storytime.id,
-            Storytime.starts_at <= storytime.starts_at,
-            Storytime.headcount_adults.is_not(None),
-        )
-        .order_by(Storytime.starts_at.desc())
-        .limit(1)
-    ).first()
-    return tuple(v or 0 for v in row) if row else None
