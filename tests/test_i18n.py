@@ -26,6 +26,15 @@ CAREGIVER_SOURCES = (
     "storytime/share/",
     "storytime/api/shares.py",
     "storytime/errors.py",
+    # Outcome check-ins on the phone: the page, its card and the words of the statements.
+    "templates/outcomes/checkin.html",
+    "templates/outcomes/closed.html",
+    "templates/outcomes/_phone_card.html",
+    "storytime/outcomes/statements.py",
+    "storytime/outcomes/service.py",
+    "storytime/api/outcomes.py",
+    # The families' recap link before it is published.
+    "storytime/review/public.py",
 )
 
 
