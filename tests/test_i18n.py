@@ -35,6 +35,13 @@ CAREGIVER_SOURCES = (
     "storytime/api/outcomes.py",
     # The families' recap link before it is published.
     "storytime/review/public.py",
+    # What the whole room reads on the TV.
+    "templates/live/display.html",
+    "storytime/live/display.py",
+    "templates/screens/tv.html",
+    "templates/screens/idle.html",
+    "templates/screens/not_valid.html",
+    "templates/screens/_tv_layout.html",
 )
 
 
