@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from factories import make_storytime
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from storytime.extensions import db
@@ -195,9 +195,16 @@ def test_check_ins_stay_open_for_the_configured_hours_after_close(app, client, r
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(words=st.text(max_size=500))
+@example(words="Loved it\x00")
+@example(words=" \u200b ")
 def test_any_words_are_kept_as_sent_or_refused_cleanly(app, room, words):
     client = app.test_client()  # a new phone each time
+    before = len(checkins(app))
     response = client.post(url(room.code), json=body(answers={}, comments={"liked": words}))
+    if "\x00" in words:  # refused everywhere before any view runs (docs/security.md)
+        assert response.status_code == 400 and response.get_json()["message"]
+        assert len(checkins(app)) == before
+        return
     if not clean_text(words):
         assert response.status_code == 422 and response.get_json()["field"] == "answers"
         return
