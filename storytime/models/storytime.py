@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
@@ -59,6 +59,12 @@ class Storytime(db.Model):
     headcount_babies: Mapped[int | None]
     recap_published: Mapped[bool] = mapped_column(default=False)
     recap_note: Mapped[str] = mapped_column(Text, default="")
+    # The recap note in other languages, by language code ("es": "…"); optional.
+    recap_note_translations: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
+    # A bilingual storytime: the TV shows its own words and the prompts in this one too.
+    second_language: Mapped[str] = mapped_column(String(10), default="", server_default=text("''"))
     # Caregivers agreed to the room's TV, not a public page: names only when staff opt in.
     recap_show_names: Mapped[bool] = mapped_column(default=False, server_default=false())
 
@@ -110,6 +116,9 @@ class Prompt(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     # What caregivers are asked; the column keeps its first name ("question" is also a kind).
     text: Mapped[str] = mapped_column("question", String(300), default="")
+    # The prompt in other languages, by language code ("es": "…"); optional. A built-in
+    # suggestion is stored as its English text and translated from the catalogs instead.
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     position: Mapped[int] = mapped_column(default=0)
 
     storytime: Mapped[Storytime] = relationship(back_populates="prompts")
