@@ -302,6 +302,8 @@ JSON_WRITES = [
     ("POST", "/storytimes/{code}/shares"),
     ("PATCH", "/storytimes/{code}/shares/{share_id}"),
     ("PATCH", "/shares/{share_id}"),
+    ("POST", "/storytimes/{code}/checkin"),
+    ("POST", "/storytimes/{storytime_id}/playlist/screen"),
 ]
 NOT_OBJECTS = ["[1, 2]", '"just text"', "null", "{not json", ""]
 
