@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, format_time
 
 from storytime import settings
 
@@ -37,3 +40,20 @@ def select_locale() -> str | None:
 def select_timezone() -> str:
     """Show times in the library's configured time zone."""
     return settings.timezone()
+
+
+# Times: one path. Every time a person reads, on a page or in JSON a script prints, is
+# formatted here, in the reader's language and the library's zone (select_timezone).
+def format_local(value: datetime | None, format: str = "medium") -> str:
+    """Format a stored UTC time as a date and time for the reader."""
+    return "" if value is None else format_datetime(value, format)
+
+
+def format_share_time(value: datetime | None) -> str:
+    """Format a time of day for the reader: a storytime is one morning, a share needs no date."""
+    return "" if value is None else format_time(value, "short")
+
+
+def format_share_date(value: datetime | None) -> str:
+    """Format the day of a stored UTC time for the reader, in the library's zone."""
+    return "" if value is None else format_date(value, "medium")

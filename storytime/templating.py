@@ -8,10 +8,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 
 from storytime import settings
-from storytime.i18n import LANGUAGE_NAMES, RTL_LANGUAGES
+from storytime.i18n import (
+    LANGUAGE_NAMES,
+    RTL_LANGUAGES,
+    format_local,
+    format_share_date,
+    format_share_time,
+)
 
 
 @lru_cache(maxsize=256)
@@ -31,15 +37,17 @@ def asset_url(filename: str) -> str:
 
 def local_time(value: datetime | None, format: str = "medium") -> str:
     """Format a UTC time in the library's time zone and the reader's language."""
-    if value is None:
-        return ""
-    return format_datetime(value, format)
+    return format_local(value, format)
 
 
 def init_app(app: Flask) -> None:
     """Register the filters and the values every template sees."""
     app.add_template_filter(local_time, "localtime")
     app.add_template_global(asset_url, "asset_url")
+    # The same functions fill `time_text`/`date_text` in JSON, so a script prints what a
+    # reload would show (share/present.py).
+    app.add_template_global(format_share_time, "share_time")
+    app.add_template_global(format_share_date, "share_date")
 
     @app.context_processor
     def page_globals() -> dict:

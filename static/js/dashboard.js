@@ -112,12 +112,6 @@ function startDashboard(root) {
   function clearError() {
     message.replaceChildren();
   }
-  function timeLabel(iso) {
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime())
-      ? ""
-      : date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
-  }
 
   /* ---- rendering: every change arrives as a share in its current state ---- */
   function syncButtons(card) {
@@ -153,7 +147,9 @@ function startDashboard(root) {
     const time = card.querySelector(".share-time");
     if (!time.getAttribute("datetime")) {
       time.setAttribute("datetime", share.created_at);
-      time.textContent = timeLabel(share.created_at);
+      // The server formats every time (storytime/i18n.py): the reader's language, the
+      // library's zone, the same text a reload shows.
+      time.textContent = share.time_text || "";
     }
     const form = card.querySelector(".share-actions");
     form.action = form.getAttribute("action").replace(/\/0(?=$|\?)/, `/${share.id}`);

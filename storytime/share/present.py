@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from storytime.i18n import format_share_time
 from storytime.models import Share
 
 
@@ -25,6 +26,8 @@ def share_for_staff(share: Share) -> dict[str, Any]:
         "note": share.note,
         "created_at": share.created_at.isoformat(),
         "updated_at": share.updated_at.isoformat(),
+        # What the dashboard prints: the very text a reload renders (i18n.format_share_time).
+        "time_text": format_share_time(share.created_at),
     }
 
 
