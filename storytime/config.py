@@ -25,7 +25,12 @@ class Defaults:
     AUTO_MIGRATE: bool | None = None  # None: upgrade at start on SQLite only
     LIBRARY_NAME = "Our Library"
     TIMEZONE = "UTC"
+    # Staff pages speak LANGUAGES; pages a family or the TV shows speak FAMILY_LANGUAGES too
+    # (a superset: more home languages, see docs/translations.md). DEFAULT_LANGUAGE is what a
+    # phone falls back to when a prompt or recap note has no translation in its language.
     LANGUAGES = ["en", "es", "fr", "ar"]
+    FAMILY_LANGUAGES = ["en", "es", "fr", "ar", "zh_Hans", "vi"]
+    DEFAULT_LANGUAGE = "en"
     BEHIND_PROXY = False
     SHARE_MAX_LENGTH = 500
     NAME_MAX_LENGTH = 40

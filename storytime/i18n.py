@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from storytime import settings
 
@@ -14,15 +15,86 @@ LANGUAGE_NAMES = {
     "es": "Español",
     "fr": "Français",
     "ar": "العربية",
+    "zh_Hans": "简体中文",
+    "vi": "Tiếng Việt",
 }
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
+# Browser tags that mean a catalog whose code is not the tag's first part: Chinese without a
+# script or with a mainland region is written in simplified characters.
+TAG_ALIASES = {
+    "zh": "zh_Hans",
+    "zh-hans": "zh_Hans",
+    "zh-cn": "zh_Hans",
+    "zh-sg": "zh_Hans",
+    "zh-hans-cn": "zh_Hans",
+}
+# Pages a caregiver or the TV shows: these also speak the FAMILY_LANGUAGES.
+FAMILY_BLUEPRINTS = {"share", "recap"}
+FAMILY_ENDPOINTS = {
+    "main.index",
+    "main.join_by_code",
+    "live.display",
+    "outcomes.checkin_page",
+    "screens.show",
+    "screens.now",
+    "screens.tv",
+    "screens.tv_status",
+    "storytimes.card",
+    "storytimes.branch_page",
+    "storytimes.branch_card",
+    "api.create_share",
+}
+
+
+def family_page() -> bool:
+    """Tell whether this request shows a page meant for families or the room's TV."""
+    return request.blueprint in FAMILY_BLUEPRINTS or request.endpoint in FAMILY_ENDPOINTS
+
+
+def offered_languages() -> list[str]:
+    """Return the languages this request may be shown in (the picker's list)."""
+    staff = list(current_app.config["LANGUAGES"])
+    if has_request_context() and family_page():
+        return staff + [c for c in current_app.config["FAMILY_LANGUAGES"] if c not in staff]
+    return staff
+
+
+def picker_languages() -> list[tuple[str, str]]:
+    """Return (code, name in its own script) for each language the picker offers here."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in offered_languages()]
+
+
+def all_languages() -> list[str]:
+    """Return every language some page speaks: the picker may remember any of them."""
+    staff = list(current_app.config["LANGUAGES"])
+    return staff + [c for c in current_app.config["FAMILY_LANGUAGES"] if c not in staff]
+
+
+def default_language() -> str:
+    """Return the library's default language (the setting, else config, else English)."""
+    stored = getattr(settings, "default_language", None)
+    value = stored() if callable(stored) else current_app.config.get("DEFAULT_LANGUAGE")
+    return value or "en"
+
+
+def catalog_code(tag: str, languages: list[str]) -> str | None:
+    """Return the catalog code a browser tag such as `fr-CA` or `zh-CN` means, if offered."""
+    tag = tag.replace("_", "-").lower()
+    for candidate in (TAG_ALIASES.get(tag), TAG_ALIASES.get(tag.split("-")[0])):
+        if candidate in languages:
+            return candidate
+    for code in languages:
+        if code.replace("_", "-").lower() == tag:
+            return code
+    primary = tag.split("-")[0]
+    return primary if primary in languages else None
 
 
 def select_locale() -> str | None:
     """Pick the language: the picker's choice, then the browser's preference."""
     if not has_request_context():
         return None  # a command: messages in the default language
-    languages = current_app.config["LANGUAGES"]
+    languages = offered_languages()
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen
@@ -31,10 +103,31 @@ def select_locale() -> str | None:
     for value, quality in request.accept_languages:
         if quality <= 0:
             continue
-        primary = value.replace("_", "-").split("-")[0].lower()
-        if primary in languages:
-            return primary
-    return None
+        code = catalog_code(value, languages)
+        if code:
+            return code
+    # A staff page asked for a family-only language (or none we speak): the library's own.
+    fallback = default_language()
+    return fallback if fallback in languages else None
+
+
+def reader_language() -> str:
+    """Return the language the current page is shown in, as a catalog code."""
+    return str(get_locale() or default_language())
+
+
+def translated(original: str, translations: Mapping[str, str] | None, language: str) -> str:
+    """Return a librarian's text in `language`, else the default language's, else as written.
+
+    The original is written in the library's default language, so a reader whose language
+    has no translation reads the default language's text, never a guess.
+    """
+    translations = translations or {}
+    for code in (language, language.split("_")[0], default_language()):
+        text = (translations.get(code) or "").strip()
+        if text:
+            return text
+    return original
 
 
 def select_timezone() -> str:

@@ -42,7 +42,11 @@ CAREGIVER_SOURCES = (
     "templates/screens/idle.html",
     "templates/screens/not_valid.html",
     "templates/screens/_tv_layout.html",
+    # The built-in suggested prompts a phone reads.
+    "storytime/storytimes/defaults.py",
 )
+# Home languages only the family side and the TV speak; staff pages stay in LANGUAGES.
+FAMILY_ONLY = ("zh_Hans", "vi")
 
 
 @pytest.fixture
@@ -209,7 +213,7 @@ def test_catalogs_are_found_from_any_working_directory(app_config, monkeypatch, 
     app.extensions["storytime_notifier"].close()
 
 
-@pytest.mark.parametrize("language", ["es", "fr", "ar"])
+@pytest.mark.parametrize("language", ["es", "fr", "ar", *FAMILY_ONLY])
 def test_every_caregiver_string_is_translated(language):
     """A string added to a caregiver page without a translation fails here, not in the room."""
     with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
@@ -234,3 +238,40 @@ def test_caregiver_css_mirrors_for_right_to_left():
         css,
     )
     assert physical == []
+
+
+@pytest.mark.parametrize(
+    ("header", "lang", "expected"),
+    [
+        ("zh-CN,zh;q=0.9", "zh_Hans", "您想分享什么？"),  # noqa: RUF001
+        ("zh-Hans", "zh_Hans", "您想分享什么？"),  # noqa: RUF001
+        ("zh", "zh_Hans", "您想分享什么？"),  # noqa: RUF001
+        ("vi-VN,vi;q=0.9,en;q=0.5", "vi", "Bạn muốn chia sẻ điều gì?"),
+    ],
+)
+def test_family_languages_are_negotiated_on_the_join_page(client, code, header, lang, expected):
+    html = page(client, f"/j/{code}", header)
+    assert f'<html lang="{lang}" dir="ltr">' in html
+    assert expected in html and "What would you like to share?" not in html
+
+
+def test_the_family_picker_names_chinese_and_vietnamese_in_their_own_script(client, code):
+    html = page(client, f"/j/{code}", "en")
+    assert re.search(r'lang="zh-Hans"[^>]*>\s*简体中文</button>', html)
+    assert re.search(r'lang="vi"[^>]*>\s*Tiếng Việt</button>', html)
+
+
+def test_a_staff_page_in_a_family_only_language_falls_back(app, client, staff):
+    staff.signed_in(client)
+    html = page(client, "/storytimes", "zh-CN,zh;q=0.9")
+    assert '<html lang="en"' in html
+    assert "简体中文" not in html  # the staff picker offers the staff languages only
+    app.config["DEFAULT_LANGUAGE"] = "fr"
+    assert '<html lang="fr"' in page(client, "/storytimes", "vi")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("zh_Hans", "我们保存什么"), ("vi", "Chúng tôi lưu gì")]
+)
+def test_the_privacy_page_speaks_the_family_languages(client, language, text):
+    assert text in page(client, f"/privacy?lang={language}", "en")

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError
 
 from storytime.errors import error_response
 from storytime.extensions import db
+from storytime.i18n import picker_languages
 from storytime.models import Share, Storytime
 from storytime.models.base import now_utc
 from storytime.ratelimits import code_lookup_limit, share_limits
@@ -31,9 +32,12 @@ from storytime.share.kinds import (
 )
 from storytime.share.phone import current_phone, set_phone_cookie
 from storytime.share.service import ShareError, create_share, delete_own_share, edit_own_share
+from storytime.storytimes.defaults import prompt_in
 from storytime.storytimes.service import find_by_code
 
 bp = Blueprint("share", __name__)
+# The picker on every page offers the family languages where a family reads (i18n.py).
+bp.add_app_template_global(picker_languages, "picker_languages")
 bp.after_app_request(set_phone_cookie)
 
 
@@ -101,9 +105,9 @@ def _my_shares(storytime: Storytime) -> list[Share]:
 
 
 def _prompt_texts(storytime: Storytime) -> dict[str, str]:
-    """Return the question asked for each open kind, in the order the librarian set."""
+    """Return the question asked for each open kind, in the reader's language and set order."""
     return {
-        prompt.kind: prompt.text or str(FALLBACK_PROMPTS.get(prompt.kind, ""))
+        prompt.kind: prompt_in(prompt) or str(FALLBACK_PROMPTS.get(prompt.kind, ""))
         for prompt in storytime.prompts
     }
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from storytime.models import KINDS
+from storytime.i18n import all_languages, reader_language, translated
+from storytime.models import KINDS, Prompt
 
 AUDIENCE_LABELS = {
     "babies": _l("Babies"),
@@ -118,3 +121,37 @@ def default_prompts(audience: str = "all_ages", theme: str = "") -> dict[str, st
 def audience_label(audience: str) -> str:
     """Return the word people see for a storytime's audience."""
     return str(AUDIENCE_LABELS.get(audience, audience))
+
+
+@cache
+def _suggestion_in(language: str, kind: str, audience: str, theme: str) -> str:
+    with force_locale(language):
+        return default_prompt(kind, audience, theme)
+
+
+def is_suggestion(prompt: Prompt) -> bool:
+    """Tell whether a prompt still holds the built-in suggestion for its storytime.
+
+    The suggestion is stored as written in the language of whoever created the storytime
+    (English by the API); any language's wording of the same suggestion counts.
+    """
+    storytime = prompt.storytime
+    text = (prompt.text or "").strip()
+    return any(
+        text == _suggestion_in(language, prompt.kind, storytime.audience, storytime.theme or "")
+        for language in ["en", *all_languages()]
+    )
+
+
+def prompt_in(prompt: Prompt, language: str | None = None) -> str:
+    """Return what a prompt asks, in `language` (the reader's by default).
+
+    A built-in suggestion comes from the catalogs; a librarian's own words from their
+    translations, falling back to the library's default language, then as written.
+    """
+    language = language or reader_language()
+    if is_suggestion(prompt):
+        return _suggestion_in(
+            language, prompt.kind, prompt.storytime.audience, prompt.storytime.theme or ""
+        )
+    return translated(prompt.text or "", prompt.translations, language)

@@ -1,0 +1,88 @@
+"""A caregiver reads the prompt in their own language: built-in suggestions and translations."""
+
+from __future__ import annotations
+
+import pytest
+from factories import make_storytime
+
+from storytime.extensions import db
+from storytime.models import Storytime
+
+
+def page(client, path: str, language: str) -> str:
+    return client.get(path, headers={"Accept-Language": language}).get_data(as_text=True)
+
+
+def set_prompt(app, storytime_id: int, kind: str, text: str, translations: dict) -> None:
+    with app.app_context():
+        storytime = db.session.get(Storytime, storytime_id)
+        prompt = storytime.prompt_for(kind)
+        prompt.text, prompt.translations = text, translations
+        db.session.commit()
+
+
+@pytest.fixture
+def toddlers(app):
+    """An open toddler storytime whose hello prompt is still the built-in suggestion."""
+    made = make_storytime(app, audience="toddlers")
+    set_prompt(app, made.id, "hello", "Say hello: who came with you today?", {})
+    return made
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "Salude: ¿quién vino con usted hoy?"),
+        ("zh-CN", "打个招呼：今天谁和您一起来了？"),  # noqa: RUF001
+        ("vi-VN", "Chào mọi người: hôm nay ai đi cùng bạn?"),
+    ],
+)
+def test_a_built_in_prompt_is_shown_in_the_caregivers_language(
+    client, toddlers, language, expected
+):
+    html = page(client, f"/j/{toddlers.code}", language)
+    assert expected in html
+    assert "Say hello: who came with you today?" not in html
+
+
+def test_a_suggestion_written_in_another_language_still_counts(app, client, toddlers):
+    """A Spanish librarian's form stores the Spanish suggestion: a French phone reads French."""
+    spanish = page(client, f"/j/{toddlers.code}", "es")
+    assert "Salude: ¿quién vino con usted hoy?" in spanish
+    set_prompt(app, toddlers.id, "hello", "Salude: ¿quién vino con usted hoy?", {})
+    french = page(client, f"/j/{toddlers.code}", "fr")
+    assert "Salude" not in french
+
+
+def test_a_custom_prompt_shows_its_translation(app, client, toddlers):
+    set_prompt(
+        app,
+        toddlers.id,
+        "tip",
+        "What helps at the dinner table?",
+        {"es": "¿Qué ayuda a la hora de comer?", "vi": "Điều gì giúp ích trong bữa ăn?"},
+    )
+    assert "¿Qué ayuda a la hora de comer?" in page(client, f"/j/{toddlers.code}", "es-MX")
+    assert "Điều gì giúp ích trong bữa ăn?" in page(client, f"/j/{toddlers.code}", "vi")
+    english = page(client, f"/j/{toddlers.code}", "en")
+    assert "What helps at the dinner table?" in english and "¿Qué" not in english
+
+
+def test_a_missing_translation_falls_back_to_the_default_language(app, client, toddlers):
+    app.config["DEFAULT_LANGUAGE"] = "es"
+    set_prompt(
+        app,
+        toddlers.id,
+        "tip",
+        "What helps at the dinner table?",
+        {"es": "¿Qué ayuda a la hora de comer?", "fr": "  "},
+    )
+    html = page(client, f"/j/{toddlers.code}", "fr")
+    assert '<html lang="fr"' in html
+    assert "¿Qué ayuda a la hora de comer?" in html
+    assert "What helps at the dinner table?" not in html
+
+
+def test_a_prompt_is_isolated_for_its_own_direction(app, client, toddlers):
+    set_prompt(app, toddlers.id, "tip", "ما الذي يساعد؟", {})
+    assert '<span dir="auto">ما الذي يساعد؟</span>' in page(client, f"/j/{toddlers.code}", "en")
