@@ -107,6 +107,18 @@ def test_a_second_check_in_from_the_phone_replaces_the_first(app, client, room):
     assert (saved.liked, saved.wish) == ("Songs", "")
 
 
+def test_a_late_retry_of_a_replaced_check_in_changes_nothing(app, client, room):
+    client.post(url(room.code), json=body())  # answered 5 for "learned"
+    client.post(url(room.code), json=body(client_id="second-answer-01", answers={"learned": 1}))
+
+    retry = client.post(url(room.code), json=body())  # the first send, arriving late
+
+    assert retry.status_code == 200
+    assert retry.get_json()["answers"] == {"learned": 1}
+    [saved] = checkins(app)
+    assert saved.answers() == {"learned": 1} and saved.client_id == "second-answer-01"
+
+
 def test_another_phone_makes_its_own_check_in(app, client, room):
     client.post(url(room.code), json=body())
     assert app.test_client().post(url(room.code), json=body()).status_code == 201

@@ -207,7 +207,7 @@ def _save(
 ) -> tuple[CheckIn, bool]:
     """Store the check-in inside the caller's write transaction (see check_in)."""
     mine = existing(storytime, phone)
-    if mine is not None and mine.client_id == client_id:
+    if mine is not None and client_id in (mine.client_id, *mine.replaced_client_ids):
         return mine, False
     require_open(storytime, now)
     today = today or local_today(now)
@@ -219,8 +219,10 @@ def _save(
     if mine is None:
         mine = CheckIn(storytime_id=storytime.id, phone=phone, kind=kind)
         db.session.add(mine)
-    elif mine.liked or mine.wish:
-        erases_text()  # the words replaced must not linger on disk
+    else:
+        mine.replaced_client_ids = [*mine.replaced_client_ids, mine.client_id]
+        if mine.liked or mine.wish:
+            erases_text()  # the words replaced must not linger on disk
     mine.client_id = client_id
     mine.answered_on = today
     for statement in STATEMENTS:

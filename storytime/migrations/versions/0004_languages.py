@@ -1,4 +1,4 @@
-"""languages: prompt and recap translations, bilingual storytimes
+"""languages: prompt and recap translations, bilingual storytimes; replaced check-in ids
 
 Revision ID: 0004
 Revises: 0003
@@ -21,6 +21,10 @@ def upgrade():
     # Plain ADD COLUMN: a batch would rebuild storytime on SQLite and lose AUTOINCREMENT.
     op.add_column(
         "prompt", sa.Column("translations", sa.JSON(), server_default="{}", nullable=False)
+    )
+    op.add_column(
+        "check_in",
+        sa.Column("replaced_client_ids", sa.JSON(), server_default="[]", nullable=False),
     )
     op.add_column(
         "storytime",
@@ -55,3 +59,5 @@ def downgrade():
             )
     with op.batch_alter_table("prompt", schema=None) as batch_op:
         batch_op.drop_column("translations")
+    with op.batch_alter_table("check_in", schema=None) as batch_op:
+        batch_op.drop_column("replaced_client_ids")
