@@ -7,7 +7,7 @@ from flask import current_app, g
 from storytime.extensions import db
 from storytime.models import Setting
 
-EDITABLE = ("LIBRARY_NAME", "TIMEZONE", "WORD_LIST")
+EDITABLE = ("LIBRARY_NAME", "TIMEZONE", "WORD_LIST", "DEFAULT_LANGUAGE")
 
 
 def _stored() -> dict[str, str]:
@@ -26,6 +26,11 @@ def library_name() -> str:
 
 def timezone() -> str:
     return _stored().get("TIMEZONE") or current_app.config["TIMEZONE"]
+
+
+def default_language() -> str:
+    """Return the language families fall back to: the admin's choice, else config's."""
+    return _stored().get("DEFAULT_LANGUAGE") or current_app.config.get("DEFAULT_LANGUAGE") or "en"
 
 
 def word_list() -> list[str]:

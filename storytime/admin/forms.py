@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from storytime.admin.library import LibraryFields
 from storytime.admin.service import SLUG_PATTERN, find_branch, find_user, slugify
 from storytime.auth.forms import PasswordFields, strip
 from storytime.extensions import db
@@ -89,9 +88,7 @@ class StaffForm(RoleForm, PasswordFields):
             raise ValidationError(_l("An account with this email already exists."))
 
 
-class SettingsForm(FlaskForm):
-    library_name = StringField(_l("Library name"), validators=[DataRequired(), Length(max=120)])
-    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=60)])
+class SettingsForm(FlaskForm, LibraryFields):
     word_list = TextAreaField(
         _l("Words that hold a share for the librarian"),
         validators=[Length(max=10_000)],
@@ -100,8 +97,6 @@ class SettingsForm(FlaskForm):
         ),
     )
 
-    def validate_timezone(self, field):
-        try:
-            ZoneInfo(field.data.strip())
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValidationError(_l("Unknown time zone, e.g. America/Toronto.")) from exc
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fill_library_choices()

@@ -160,16 +160,17 @@ def reset_password(user_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings_page():
-    """Edit the library's name, time zone and word list."""
+    """Edit the library's name, time zone, default language and word list."""
     form = SettingsForm()
     if not form.is_submitted():
         form.library_name.data = settings.library_name()
         form.timezone.data = settings.timezone()
+        form.default_language.data = settings.default_language()
         form.word_list.data = "\n".join(settings.word_list())
     if form.validate_on_submit():
         # A request without the field (a script) leaves the word list as it is, not empty.
         word_list = (form.word_list.data or "") if form.word_list.raw_data else None
-        save_settings(form.library_name.data, form.timezone.data, word_list)
+        save_settings(form.library_values(), word_list)
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.settings_page"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200

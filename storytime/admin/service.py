@@ -157,9 +157,12 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     db.session.commit()
 
 
-def save_settings(library_name: str, timezone: str, word_list: str | None = None) -> None:
-    """Save the library's name and time zone, and the word list unless it is None."""
-    values = {"LIBRARY_NAME": library_name.strip(), "TIMEZONE": timezone.strip()}
+def save_settings(library: dict[str, str], word_list: str | None = None) -> None:
+    """Save the library's name, time zone and default language, and the word list unless None.
+
+    `library` is LibraryFields.library_values(): its time zone is on the IANA list.
+    """
+    values = {key: value.strip() for key, value in library.items()}
     if word_list is not None:
         values["WORD_LIST"] = word_list.strip()
     settings.save(values)
