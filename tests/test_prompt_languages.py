@@ -86,3 +86,30 @@ def test_a_missing_translation_falls_back_to_the_default_language(app, client, t
 def test_a_prompt_is_isolated_for_its_own_direction(app, client, toddlers):
     set_prompt(app, toddlers.id, "tip", "ما الذي يساعد؟", {})
     assert '<span dir="auto">ما الذي يساعد؟</span>' in page(client, f"/j/{toddlers.code}", "en")
+
+
+def make_bilingual(app, storytime_id: int, second: str) -> None:
+    with app.app_context():
+        db.session.get(Storytime, storytime_id).second_language = second
+        db.session.commit()
+
+
+def test_a_bilingual_tv_shows_its_words_and_the_prompt_in_both_languages(app, client, toddlers):
+    make_bilingual(app, toddlers.id, "es")
+    html = page(client, f"/display/{toddlers.display_token}", "en")
+    assert '<html lang="en"' in html
+    assert "Scan to share · Escanea para compartir" in html
+    assert "Thank you for coming to storytime! · ¡Gracias por venir a la hora del cuento!" in html
+    assert "Say hello: who came with you today?" in html
+    assert "Salude: ¿quién vino con usted hoy?" in html
+    # The welcome's template for the script keeps one {names}: it is split there.
+    assert html.count("{names}") == 1
+
+
+def test_a_tv_in_one_language_says_each_word_once(app, client, toddlers):
+    html = page(client, f"/display/{toddlers.display_token}", "en")
+    assert "Scan to share" in html and "Escanea" not in html and "Scan to share · " not in html
+    make_bilingual(app, toddlers.id, "vi")
+    html = page(client, f"/display/{toddlers.display_token}", "en")
+    assert "Scan to share · Quét mã để chia sẻ" in html
+    assert "Chào mọi người: hôm nay ai đi cùng bạn?" in html

@@ -7,13 +7,22 @@ from datetime import datetime
 
 from babel.lists import format_list
 from flask import current_app, render_template, url_for
-from flask_babel import format_datetime, format_time, get_locale, get_timezone, ngettext
+from flask_babel import (
+    force_locale,
+    format_datetime,
+    format_time,
+    get_locale,
+    get_timezone,
+    ngettext,
+)
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from storytime.i18n import offered_languages
 from storytime.live.feed import storytime_for_display, visible_shares
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.kinds import kind_icon, kind_label
+from storytime.storytimes.defaults import prompt_in
 from storytime.storytimes.links import absolute, join_url
 from storytime.storytimes.qr import inline_svg as qr_svg
 
@@ -21,12 +30,44 @@ DISPLAY_SHARES = 50  # the display keeps at most this many shares, on the page a
 WELCOME_NAMES = 3  # then a count: the welcome holds to one line
 WELCOME_NAME_LENGTH = 40
 SLOT = re.compile("\ue000(\\d+)\ue001")
+BOTH = " · "  # between a TV word and the same word in the storytime's second language
 
 
 def welcome_name(share: Share) -> str:
     """Return how a hello is greeted: the name given, else the start of its text."""
     name = (share.name or share.text or "").strip()
     return name if len(name) <= WELCOME_NAME_LENGTH else name[: WELCOME_NAME_LENGTH - 1] + "…"
+
+
+def second_language(storytime: Storytime) -> str | None:
+    """Return the storytime's second language when the TV should also speak it."""
+    second = storytime.second_language or ""
+    current = str(get_locale() or "en")
+    return second if second in offered_languages() and second != current else None
+
+
+def bilingual(second: str | None):
+    """Return a gettext that writes a TV word, then the same word in `second` when given."""
+
+    def words(message: str, **variables) -> str:
+        first = _(message, **variables)
+        if not second:
+            return first
+        with force_locale(second):
+            other = _(message, **variables)
+        return first if other == first else f"{first}{BOTH}{other}"
+
+    return words
+
+
+def prompts_on_screen(storytime: Storytime, second: str | None) -> list[tuple[str, str, str]]:
+    """Return (kind, prompt, prompt in the second language or "") for each open kind."""
+    rows = []
+    for prompt in storytime.prompts:
+        first = prompt_in(prompt)
+        other = prompt_in(prompt, second) if second else ""
+        rows.append((prompt.kind, first, "" if other == first else other))
+    return rows
 
 
 def welcome_line(hellos: list[Share], total: int | None = None) -> Markup:
@@ -75,6 +116,8 @@ def render_display(storytime: Storytime, *, screen_token: str | None = None):
     hellos = [share for share in shares if share.kind == "hello"]
     pinned = next((share for share in shares if share.pinned), None)
     link = join_url(storytime)
+    second = second_language(storytime)
+    words = bilingual(second)
     recap_link = absolute(url_for("recap.recap", code=storytime.code))
     response = render_template(
         "live/display.html",
@@ -83,7 +126,7 @@ def render_display(storytime: Storytime, *, screen_token: str | None = None):
         shares=[share for share in shares if share.kind != "hello" and share is not pinned],
         pinned=pinned,
         hellos=hellos,
-        welcome=welcome_line(hellos),
+        welcome=welcome_line(hellos) if hellos else escape(words("Welcome!")),
         last_event_id=last_event_id,
         join_link=link,
         join_host=link.split("://", 1)[-1].rsplit("/j/", 1)[0],
@@ -97,5 +140,10 @@ def render_display(storytime: Storytime, *, screen_token: str | None = None):
         kind_label=kind_label,
         kind_icon=kind_icon,
         kinds=KINDS,
+        # The TV's own words in both languages of a bilingual storytime: `_` is this
+        # template's only, while `gettext` stays single for the welcome's JS template.
+        _=words,
+        second_language=second,
+        prompts=prompts_on_screen(storytime, second),
     )
     return response, 200, {"Referrer-Policy": "no-referrer"}
