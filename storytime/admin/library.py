@@ -115,13 +115,20 @@ class LibraryFields:
     )
 
     def fill_library_choices(self) -> None:
-        """Fill the selects' choices; call from the form's __init__."""
+        """Fill the selects and show the saved values; call from the form's __init__.
+
+        A request that leaves a field out (a script, an older page) keeps its saved value.
+        """
         self.timezone.choices = zone_choices()
         self.default_language.choices = language_choices()
-        if self.is_submitted() and not self.default_language.raw_data:
-            # A script that predates the field leaves the language as it is.
-            self.default_language.data = current_default_language()
-            self.default_language.validate_choice = False
+        saved = {
+            self.library_name: settings.library_name(),
+            self.timezone: settings.timezone(),
+            self.default_language: settings.default_language(),
+        }
+        for field, value in saved.items():
+            if not self.is_submitted() or not field.raw_data:
+                field.data = value
 
     def library_values(self) -> dict[str, str]:
         """Return the settings to save, as settings.save takes them."""
@@ -130,8 +137,3 @@ class LibraryFields:
             "TIMEZONE": self.timezone.data.strip(),
             "DEFAULT_LANGUAGE": self.default_language.data,
         }
-
-
-def current_default_language() -> str:
-    """Return the library's default language now (the setting, else config, else English)."""
-    return settings.default_language()

@@ -163,9 +163,6 @@ def settings_page():
     """Edit the library's name, time zone, default language and word list."""
     form = SettingsForm()
     if not form.is_submitted():
-        form.library_name.data = settings.library_name()
-        form.timezone.data = settings.timezone()
-        form.default_language.data = settings.default_language()
         form.word_list.data = "\n".join(settings.word_list())
     if form.validate_on_submit():
         # A request without the field (a script) leaves the word list as it is, not empty.

@@ -1,4 +1,4 @@
-"""First run: a one-time link that lets the first admin set a password."""
+"""First run: a one-time link that lets the first admin set a password and name the library."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import secrets
 
 from flask import current_app, url_for
 
+from storytime import settings
 from storytime.database import begin_write
 from storytime.extensions import db
 from storytime.models import Setting, User
@@ -46,8 +47,17 @@ def setup_token_valid(token: str, lock: bool = False) -> bool:
     return hmac.compare_digest(digest, setting.value)
 
 
-def finish_setup(token: str, email: str, display_name: str, password: str) -> User | None:
-    """Create the first admin and kill the setup link; None if the link died meanwhile."""
+def finish_setup(
+    token: str,
+    email: str,
+    display_name: str,
+    password: str,
+    library: dict[str, str] | None = None,
+) -> User | None:
+    """Create the first admin, save the library's settings, kill the link; None if it died.
+
+    `library` is LibraryFields.library_values(): the name, time zone and default language.
+    """
     # Checked again under the write lock: two tabs submitting at once make one admin.
     begin_write()
     if not setup_token_valid(token, lock=True):
@@ -56,6 +66,13 @@ def finish_setup(token: str, email: str, display_name: str, password: str) -> Us
     user = User(email=email.strip().lower(), display_name=display_name.strip(), role="admin")
     user.set_password(password)
     db.session.add(user)
+    for key, value in (library or {}).items():
+        if key not in settings.EDITABLE:
+            raise KeyError(key)
+        # In this transaction, not settings.save(): the admin and the library come together.
+        row = db.session.get(Setting, key.lower()) or Setting(key=key.lower())
+        row.value = value.strip()
+        db.session.add(row)
     setting = db.session.get(Setting, SETUP_KEY)
     if setting is not None:
         db.session.delete(setting)
