@@ -70,6 +70,15 @@ def all_languages() -> list[str]:
     return staff + [c for c in current_app.config["FAMILY_LANGUAGES"] if c not in staff]
 
 
+def translation_languages() -> list[tuple[str, str]]:
+    """Return (code, name) of the languages staff may translate their words into.
+
+    Every language a family may read, except the default one the words are written in.
+    """
+    default = default_language()
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in all_languages() if code != default]
+
+
 def default_language() -> str:
     """Return the library's default language (the setting, else config, else English)."""
     stored = getattr(settings, "default_language", None)

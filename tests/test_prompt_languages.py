@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from factories import make_storytime
 
 from storytime.extensions import db
 from storytime.models import Storytime
+from storytime.review.recap import note_translations_from, save_recap
 
 
 def page(client, path: str, language: str) -> str:
@@ -113,3 +116,65 @@ def test_a_tv_in_one_language_says_each_word_once(app, client, toddlers):
     html = page(client, f"/display/{toddlers.display_token}", "en")
     assert "Scan to share · Quét mã để chia sẻ" in html
     assert "Chào mọi người: hôm nay ai đi cùng bạn?" in html
+
+
+@pytest.fixture
+def recap_code(app) -> str:
+    """A closed storytime whose recap is published with a note in English and Spanish."""
+    made = make_storytime(app, state="closed")
+    with app.app_context():
+        storytime = db.session.get(Storytime, made.id)
+        save_recap(
+            storytime,
+            "Next week: boats!",
+            published=True,
+            show_names=False,
+            translations=note_translations_from(
+                {
+                    "note_translation-es": " ¡La semana que viene: barcos! ",
+                    "note_translation-xx": "?",
+                }
+            ),
+        )
+    return made.code
+
+
+@pytest.mark.parametrize("path", ["/j/{code}", "/j/{code}/recap"])
+def test_the_recap_note_is_shown_in_the_readers_language(client, recap_code, path):
+    html = page(client, path.format(code=recap_code), "es")
+    assert '<p class="recap-note" dir="auto">¡La semana que viene: barcos!</p>' in html
+    assert "Next week: boats!" not in html
+    assert "Next week: boats!" in page(client, path.format(code=recap_code), "en")
+
+
+def test_a_recap_note_without_a_translation_falls_back_to_the_default_language(
+    app, client, recap_code
+):
+    assert "Next week: boats!" in page(client, f"/j/{recap_code}/recap", "vi")
+    app.config["DEFAULT_LANGUAGE"] = "es"
+    html = page(client, f"/j/{recap_code}/recap", "vi")
+    assert '<html lang="vi"' in html and "¡La semana que viene: barcos!" in html
+
+
+def test_only_known_languages_are_kept_as_note_translations(app, recap_code):
+    with app.app_context():
+        storytime = db.session.execute(
+            db.select(Storytime).where(Storytime.code == recap_code)
+        ).scalar_one()
+        assert storytime.recap_note_translations == {"es": "¡La semana que viene: barcos!"}
+
+
+def test_the_recap_editor_offers_a_note_field_per_language(app, client, staff, recap_code):
+    staff.signed_in(client)
+    with app.app_context():
+        storytime_id = db.session.execute(
+            db.select(Storytime.id).where(Storytime.code == recap_code)
+        ).scalar_one()
+    html = client.get(f"/review/storytimes/{storytime_id}/recap").get_data(as_text=True)
+    assert "<summary>Translations</summary>" in html
+    assert re.search(
+        r'name="note_translation-es"[^>]*>¡La semana que viene: barcos!</textarea>', html
+    )
+    for code in ("fr", "ar", "zh_Hans", "vi"):
+        assert f'name="note_translation-{code}"' in html
+    assert 'name="note_translation-en"' not in html  # the note itself is the default language

@@ -9,6 +9,7 @@ on for that recap (`Storytime.recap_show_names`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -16,11 +17,14 @@ from sqlalchemy import or_
 
 from storytime.errors import ApiError
 from storytime.extensions import db
+from storytime.i18n import all_languages, default_language, reader_language, translated
 from storytime.models import Share, Storytime
 from storytime.share.service import share_change
 
 RECAP_KINDS = ("tip", "song", "question")
 NOTE_MAX_LENGTH = 2000
+# A translation of the note arrives in a form field named NOTE_FIELD_PREFIX + language code.
+NOTE_FIELD_PREFIX = "note_translation-"
 
 
 class RecapError(ApiError, ValueError):
@@ -74,11 +78,31 @@ def recap_query(storytime_id: int):
     )
 
 
+def note_languages() -> list[str]:
+    """Return the languages a note may be translated into (every family language but the default)."""
+    return [code for code in all_languages() if code != default_language()]
+
+
+def note_translations_from(form: Mapping[str, str]) -> dict[str, str]:
+    """Return the note's translations typed in a form, by language (empty ones left out)."""
+    values = {code: (form.get(NOTE_FIELD_PREFIX + code) or "").strip() for code in note_languages()}
+    return {code: text[:NOTE_MAX_LENGTH] for code, text in values.items() if text}
+
+
+def note_in(storytime: Storytime, language: str | None = None) -> str:
+    """Return the recap note in `language` (the reader's), else the default language's."""
+    return translated(
+        storytime.recap_note or "",
+        storytime.recap_note_translations,
+        language or reader_language(),
+    )
+
+
 def build_recap(storytime: Storytime) -> Recap:
     """Return what the recap shows, published or not (the editor previews it)."""
     recap = Recap(
         storytime=storytime,
-        note=storytime.recap_note or "",
+        note=note_in(storytime),
         show_names=bool(storytime.recap_show_names),
     )
     for share in db.session.execute(recap_query(storytime.id)).scalars():
@@ -122,9 +146,26 @@ def candidates(storytime: Storytime) -> list[Share]:
     )
 
 
-def save_recap(storytime: Storytime, note: str, published: bool, show_names: bool) -> None:
-    """Save the librarian's note, whether families may see the recap, and with names or not."""
+def save_recap(
+    storytime: Storytime,
+    note: str,
+    published: bool,
+    show_names: bool,
+    translations: Mapping[str, str] | None = None,
+) -> None:
+    """Save the librarian's note, whether families may see the recap, and with names or not.
+
+    `translations` (language → text, see note_translations_from) replaces the note's
+    translations when given; None leaves them as they are.
+    """
     storytime.recap_note = note.strip()[:NOTE_MAX_LENGTH]
+    if translations is not None:
+        known = set(note_languages())
+        storytime.recap_note_translations = {
+            code: text.strip()[:NOTE_MAX_LENGTH]
+            for code, text in translations.items()
+            if code in known and text.strip()
+        }
     storytime.recap_published = published
     storytime.recap_show_names = show_names
     db.session.commit()

@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFError
 
 from storytime.errors import error_response
 from storytime.extensions import db
-from storytime.i18n import picker_languages
+from storytime.i18n import picker_languages, translation_languages
 from storytime.models import Share, Storytime
 from storytime.models.base import now_utc
 from storytime.ratelimits import code_lookup_limit, share_limits
@@ -38,6 +38,8 @@ from storytime.storytimes.service import find_by_code
 bp = Blueprint("share", __name__)
 # The picker on every page offers the family languages where a family reads (i18n.py).
 bp.add_app_template_global(picker_languages, "picker_languages")
+# Forms with a "Translations" section (prompts, recap note) list these languages.
+bp.add_app_template_global(translation_languages, "translation_languages")
 bp.after_app_request(set_phone_cookie)
 
 
