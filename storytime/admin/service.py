@@ -48,14 +48,16 @@ def create_branch(name: str, slug: str | None = None) -> Branch:
     name = name.strip()
     slug = (slug or slugify(name)).strip().lower()
     if not name:
-        raise StaffError("A branch needs a name.")
+        raise StaffError(_l("A branch needs a name."))
     if not SLUG_PATTERN.match(slug):
-        raise StaffError(f"'{slug}' is not a valid slug: use a-z, 0-9 and single hyphens.")
+        raise StaffError(
+            _l("'%(slug)s' is not a valid slug: use a-z, 0-9 and single hyphens.", slug=slug)
+        )
     if find_branch(slug) is not None:
-        raise StaffError(f"A branch with the slug '{slug}' already exists.")
+        raise StaffError(_l("A branch with the slug '%(slug)s' already exists.", slug=slug))
     taken = db.session.execute(db.select(Branch).where(Branch.name == name)).first()
     if taken is not None:
-        raise StaffError(f"A branch named '{name}' already exists.")
+        raise StaffError(_l("A branch named '%(name)s' already exists.", name=name))
     branch = Branch(name=name, slug=slug)
     db.session.add(branch)
     db.session.commit()
@@ -71,14 +73,14 @@ def set_branch_active(branch: Branch, active: bool) -> None:
 def role_branch(role: str, branch_slug: str | None) -> Branch | None:
     """Return the branch for an account with that role; raise StaffError if they do not fit."""
     if role not in ROLES:
-        raise StaffError(f"Role must be one of: {', '.join(ROLES)}.")
+        raise StaffError(_l("Role must be one of: %(roles)s.", roles=", ".join(ROLES)))
     branch = None
     if branch_slug:
         branch = find_branch(branch_slug)
         if branch is None:
-            raise StaffError(f"No branch with the slug '{branch_slug}'.")
+            raise StaffError(_l("No branch with the slug '%(slug)s'.", slug=branch_slug))
     if role == "librarian" and branch is None:
-        raise StaffError("A librarian belongs to a branch: give one.")
+        raise StaffError(_l("A librarian belongs to a branch: give one."))
     return branch
 
 
@@ -99,10 +101,10 @@ def create_user(
     """Create a staff account; raise StaffError for a bad role, branch, email or password."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise StaffError(f"'{email}' is not an email address.")
+        raise StaffError(_l("'%(email)s' is not an email address.", email=email))
     branch = role_branch(role, branch_slug)
     if find_user(email) is not None:
-        raise StaffError(f"An account for {email} already exists.")
+        raise StaffError(_l("An account for %(email)s already exists.", email=email))
     display_name = (display_name or email.split("@")[0]).strip()
     require_good_password(password, email, display_name)
     user = User(email=email, display_name=display_name, role=role, branch=branch)
@@ -129,7 +131,7 @@ def set_role(user: User, role: str, branch_slug: str | None, *, by: User | None 
         raise StaffError(_l("You cannot change your own role."))
     branch = role_branch(role, branch_slug)
     if user.role == "admin" and role != "admin" and user.active and _active_admins() <= 1:
-        raise StaffError("At least one active admin must remain.")
+        raise StaffError(_l("At least one active admin must remain."))
     user.role = role
     user.branch = branch
     db.session.commit()
@@ -145,7 +147,7 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     if by is not None and by.id == user.id:
         raise StaffError(_l("You cannot deactivate your own account."), 400)
     if not active and user.active and user.role == "admin" and _active_admins() <= 1:
-        raise StaffError("At least one active admin must remain.")
+        raise StaffError(_l("At least one active admin must remain."))
     user.active = active
     if not active:
         db.session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from storytime.api.routes import bp, date_arg, query_arg, whole_number_arg
@@ -36,8 +37,9 @@ def songbook_api():
 
 def _filters(*, every_branch: bool = False) -> queries.Filters:
     """Return the query's review filters, or raise an ApiError naming the bad one."""
-    for name in ("branch", "kind", "q"):
+    for name in ("branch", "kind", "audience"):
         query_arg(name)
+    query_arg("q", free_text=True)
     for name in ("from", "to"):
         date_arg(name)
     try:
@@ -51,9 +53,9 @@ def _filters(*, every_branch: bool = False) -> queries.Filters:
 def _storytime(storytime_id: int) -> Storytime:
     storytime = db.session.get(Storytime, storytime_id)
     if storytime is None:
-        raise ApiError("No storytime with that id.", 404)
+        raise ApiError(_l("No storytime with that id."), 404)
     if not queries.can_review(current_user, storytime):
-        raise ApiError("You can export your own branch's storytimes only.", 403)
+        raise ApiError(_l("You can export your own branch's storytimes only."), 403)
     return storytime
 
 

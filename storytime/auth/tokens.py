@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import update
 
@@ -107,7 +108,7 @@ def init_app(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         if request.path.startswith("/api/"):
-            raise ApiError("Sign in, or send a valid token as 'Authorization: Bearer …'.", 401)
+            raise ApiError(_l("Sign in, or send a valid token as 'Authorization: Bearer …'."), 401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @login_manager.request_loader

@@ -262,10 +262,10 @@ def moderate(share: Share, changes: dict[str, bool]) -> Share:
     """Apply the librarian's actions: on_screen, pinned, answered, starred."""
     unknown = set(changes) - set(MODERATION_FLAGS)
     if unknown:
-        raise ShareError(f"Unknown field(s): {', '.join(sorted(unknown))}", 422)
+        raise ShareError(_l("Unknown field(s): %(names)s", names=", ".join(sorted(unknown))), 422)
     for key, value in changes.items():
         if not isinstance(value, bool):
-            raise ShareError(f"'{key}' must be true or false.", 422, field=key)
+            raise ShareError(_l("'%(key)s' must be true or false.", key=key), 422, field=key)
     if not share.allow_screen and (changes.get("on_screen") or changes.get("pinned")):
         raise ShareError(
             _l("This share is for the librarian only; it never goes on the big screen."), 409

@@ -100,7 +100,7 @@ def code_exists(code: str) -> bool:
 def set_state(storytime: Storytime, state: str) -> None:
     """Open, close or reschedule a storytime and tell its screens."""
     if state not in STATES:
-        raise StorytimeError(f"state must be one of: {', '.join(STATES)}")
+        raise StorytimeError(_("state must be one of: %(states)s", states=", ".join(STATES)))
     begin_write()
     if state == storytime.state:
         db.session.commit()
