@@ -7,6 +7,8 @@ import re
 import pytest
 from factories import make_storytime
 
+from storytime.admin.service import find_user
+from storytime.auth.tokens import create_token
 from storytime.extensions import db
 from storytime.models import Storytime
 from storytime.review.recap import note_translations_from, save_recap
@@ -178,3 +180,89 @@ def test_the_recap_editor_offers_a_note_field_per_language(app, client, staff, r
     for code in ("fr", "ar", "zh_Hans", "vi"):
         assert f'name="note_translation-{code}"' in html
     assert 'name="note_translation-en"' not in html  # the note itself is the default language
+
+
+# --- the storytimes API carries translations and the second language ---
+
+API_STORYTIME = {
+    "branch": "central",
+    "title": "Wheels on the Bus",
+    "starts_at": "2030-05-06T10:30:00-04:00",
+    "audience": "toddlers",
+    "kinds": [
+        "hello",
+        {
+            "kind": "tip",
+            "question": "What helps in the car?",
+            "translations": {"es": "¿Qué ayuda en el coche?", "zh_Hans": "坐车时什么有帮助？"},  # noqa: RUF001
+        },
+    ],
+}
+
+
+@pytest.fixture
+def api_auth(app, staff) -> dict:
+    staff.user("librarian", "api@central.example.org", "central")
+    with app.app_context():
+        user = find_user("api@central.example.org")
+        return {"Authorization": f"Bearer {create_token(user, 'test')}"}
+
+
+def test_the_api_stores_and_returns_prompt_translations(client, api_auth):
+    body = {**API_STORYTIME, "second_language": "es"}
+    created = client.post("/api/v1/storytimes", json=body, headers=api_auth)
+    assert created.status_code == 201, created.json
+    prompts = {p["kind"]: p for p in created.json["prompts"]}
+    assert prompts["tip"]["question"] == "What helps in the car?"
+    assert prompts["tip"]["translations"] == {
+        "es": "¿Qué ayuda en el coche?",
+        "zh_Hans": "坐车时什么有帮助？",  # noqa: RUF001
+    }
+    assert "translations" not in prompts["hello"]
+    assert created.json["second_language"] == "es"
+    path = f"/api/v1/storytimes/{created.json['id']}"
+    # A kind sent without translations keeps its own; another language can be chosen.
+    changed = client.patch(
+        path, json={"kinds": ["hello", "tip"], "second_language": ""}, headers=api_auth
+    )
+    assert changed.status_code == 200, changed.json
+    tip = next(p for p in changed.json["prompts"] if p["kind"] == "tip")
+    assert tip["translations"]["es"] == "¿Qué ayuda en el coche?"
+    assert changed.json["second_language"] == ""
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"second_language": "de"}, "second_language"),
+        ({"second_language": 3}, "second_language"),
+        ({"kinds": [{"kind": "tip", "translations": ["es"]}]}, "translations"),
+        ({"kinds": [{"kind": "tip", "translations": {"xx": "?"}}]}, "translations"),
+        ({"kinds": [{"kind": "tip", "translations": {"es": 5}}]}, "translations"),
+        ({"kinds": [{"kind": "tip", "translations": {"es": "x" * 301}}]}, "translations"),
+    ],
+)
+def test_bad_languages_are_refused_and_nothing_changes(client, api_auth, change, field):
+    created = client.post("/api/v1/storytimes", json=API_STORYTIME, headers=api_auth).json
+    path = f"/api/v1/storytimes/{created['id']}"
+    response = client.patch(path, json={"title": "Renamed", **change}, headers=api_auth)
+    assert response.status_code == 422
+    assert response.json["field"] == field and response.json["message"]
+    after = client.get(path, headers=api_auth).json
+    assert after["title"] == "Wheels on the Bus" and after["prompts"] == created["prompts"]
+
+
+# --- the storytime form ---
+
+
+def test_the_form_offers_translation_boxes_and_a_second_language(app, client, staff, toddlers):
+    staff.signed_in(client)
+    set_prompt(app, toddlers.id, "tip", "What helps?", {"es": "¿Qué ayuda?"})
+    make_bilingual(app, toddlers.id, "vi")
+    html = client.get(f"/storytimes/{toddlers.id}/edit").get_data(as_text=True)
+    assert html.count("<summary>Translations</summary>") == 5  # one per kind
+    assert re.search(r'name="translation_tip_es"[^>]*value="¿Qué ayuda\?"', html)
+    for code in ("fr", "ar", "zh_Hans", "vi"):
+        assert f'name="translation_hello_{code}"' in html
+    assert 'name="translation_hello_en"' not in html  # the prompt itself is the default
+    assert re.search(r'<option selected value="vi">Tiếng Việt</option>', html)

@@ -19,6 +19,7 @@ from storytime.models import AUDIENCES, KINDS, MODERATION_MODES, STATES, Branch,
 from storytime.storytimes import links
 from storytime.storytimes.auto_close import closes_at
 from storytime.storytimes.defaults import default_prompt
+from storytime.storytimes.languages import check_languages, save_languages
 from storytime.storytimes.service import (
     Details,
     check_details,
@@ -41,6 +42,7 @@ DETAIL_FIELDS = (
     "room",
     "duration_minutes",
     "auto_close_minutes",
+    "second_language",
 )
 PATCH_FIELDS = (*DETAIL_FIELDS, "state", "quiet")
 REQUIRED_ON_CREATE = ("branch", "title", "starts_at")
@@ -66,7 +68,14 @@ def storytime_json(storytime: Storytime) -> dict[str, Any]:
         "moderation": storytime.moderation,
         "quiet": storytime.quiet,
         "kinds": storytime.open_kinds,
-        "prompts": [{"kind": p.kind, "question": p.text} for p in storytime.prompts],
+        # `translations` only when the prompt has some: a built-in or untranslated prompt
+        # reads as it always did.
+        "prompts": [
+            {"kind": p.kind, "question": p.text}
+            | ({"translations": dict(p.translations)} if p.translations else {})
+            for p in storytime.prompts
+        ],
+        "second_language": storytime.second_language or "",
         "opened_at": storytime.opened_at.isoformat() if storytime.opened_at else None,
         "closed_at": storytime.closed_at.isoformat() if storytime.closed_at else None,
         "room": storytime.room,
@@ -165,7 +174,11 @@ def _kinds(body: dict[str, Any], details: Details, keep: dict[str, str]) -> list
     for item in value:
         if isinstance(item, str):
             kind, text = item, None
-        elif isinstance(item, dict) and set(item) <= {"kind", "question"} and "kind" in item:
+        elif (
+            isinstance(item, dict)
+            and set(item) <= {"kind", "question", "translations"}
+            and "kind" in item
+        ):
             kind, text = item["kind"], item.get("question")
             if text is not None and not isinstance(text, str):
                 raise ApiError(message, field="kinds")
@@ -177,6 +190,26 @@ def _kinds(body: dict[str, Any], details: Details, keep: dict[str, str]) -> list
             text = keep.get(kind) or default_prompt(kind, details.audience, details.theme)
         prompts.append((kind, text))
     return prompts
+
+
+def _languages(
+    body: dict[str, Any], storytime: Storytime | None
+) -> tuple[str, dict[str, dict[str, str]]] | None:
+    """Parse `second_language` and each `kinds` item's `translations`; None if neither is sent.
+
+    A kind sent without `translations` keeps the ones it has.
+    """
+    items = body.get("kinds") if isinstance(body.get("kinds"), list) else []
+    sent = {
+        item["kind"]: item["translations"]
+        for item in items
+        if isinstance(item, dict) and "translations" in item
+    }
+    if "second_language" not in body and not sent:
+        return None
+    kept = {p.kind: dict(p.translations or {}) for p in storytime.prompts} if storytime else {}
+    second = body.get("second_language", storytime.second_language if storytime else "")
+    return check_languages(second, {**kept, **sent})
 
 
 def _details(body: dict[str, Any], details: Details, keep: dict[str, str]) -> Details:
@@ -222,7 +255,10 @@ def create_storytime_api():
     if "kinds" not in body:
         body = {**body, "kinds": list(KINDS)}
     details = _details(body, start, keep={})
+    languages = _languages(body, None)
     storytime = create_storytime(details, created_by=current_user)
+    if languages is not None:
+        save_languages(storytime, *languages)
     response = jsonify(storytime_json(storytime))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_storytime", storytime_id=storytime.id)
@@ -254,8 +290,11 @@ def patch_storytime(storytime_id: int):
     if any(name in body for name in DETAIL_FIELDS):
         keep = {p.kind: p.text for p in storytime.prompts}
         details = _details(body, Details.of(storytime), keep)
+    languages = _languages(body, storytime)
     if details is not None:
         update_storytime(storytime, details)
+    if languages is not None:
+        save_languages(storytime, *languages)
     if state is not None:
         set_state(storytime, state)
     if quiet is not None:

@@ -29,6 +29,7 @@ from wtforms.validators import (
 
 from storytime import settings
 from storytime.extensions import db
+from storytime.i18n import LANGUAGE_NAMES, all_languages, translation_languages
 from storytime.models import AUDIENCES, KINDS, STATES, Branch, Storytime
 from storytime.share.kinds import KIND_LABELS, kind_label
 from storytime.storytimes.defaults import AUDIENCE_LABELS, KIND_HINTS, default_prompts
@@ -155,6 +156,26 @@ class StorytimeForm(FlaskForm):
         self.branch.choices = [
             SelectChoice(b.id, b.name) for b in db.session.execute(query).scalars()
         ]
+        self.second_language.choices = [SelectChoice("", _l("None"))] + [
+            SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in all_languages()
+        ]
+
+    def translation_rows(self, kind: str) -> list[StringField]:
+        """Return the translation boxes of one kind's prompt, one per translation language."""
+        return [self[f"translation_{kind}_{code}"] for code, _name in translation_languages()]
+
+    def languages(self) -> tuple[str, dict[str, dict[str, str]]]:
+        """Return the second language and, by open kind, the prompt's typed translations."""
+        translations = {
+            kind: {
+                code: text.strip()
+                for code in LANGUAGE_NAMES
+                if (text := self[f"translation_{kind}_{code}"].data or "").strip()
+            }
+            for kind in KINDS
+            if self[f"open_{kind}"].data
+        }
+        return self.second_language.data or "", translations
 
     def prompt_rows(self) -> list[tuple[str, str, BooleanField, StringField]]:
         """Return (kind, label, open checkbox, question box) for each kind, for the template."""
@@ -185,6 +206,10 @@ class StorytimeForm(FlaskForm):
             prompt = storytime.prompt_for(kind)
             self[f"open_{kind}"].data = prompt is not None
             self[f"question_{kind}"].data = prompt.text if prompt else suggested[kind]
+            for code in LANGUAGE_NAMES:
+                translations = prompt.translations if prompt else {}
+                self[f"translation_{kind}_{code}"].data = (translations or {}).get(code, "")
+        self.second_language.data = storytime.second_language or ""
         self.keep_branch(storytime)
 
     def keep_branch(self, storytime: Storytime) -> None:
@@ -243,6 +268,21 @@ for _kind in KINDS:
             validators=[Length(max=PROMPT_MAX)],
         ),
     )
+
+
+# One optional translation box per kind and language; the template shows the library's.
+for _kind in KINDS:
+    for _code, _name in LANGUAGE_NAMES.items():
+        setattr(
+            StorytimeForm,
+            f"translation_{_kind}_{_code}",
+            StringField(_name, validators=[Length(max=PROMPT_MAX)]),
+        )
+StorytimeForm.second_language = SelectField(
+    _l("Second language on the TV"),
+    description=_l("A bilingual storytime: the TV shows its words and prompt in both."),
+    default="",
+)
 
 
 class ConfirmForm(FlaskForm):
