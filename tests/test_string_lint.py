@@ -2,8 +2,8 @@
 
 Templates: text outside `{{ }}` and `{% %}` and the attributes people read (title, aria-label,
 placeholder, alt, a button's value) must not hold words. Python: a string literal given to
-flash(), to an ApiError (or a subclass), to ValidationError, as a form field's label or
-description, or as a validator's `message=` must be wrapped in `_()`/`_l()`.
+flash(), to an ApiError (or a subclass), to ValidationError, as abort()'s description, as a
+form field's label or description, or as a validator's `message=` must be wrapped.
 """
 
 from __future__ import annotations
@@ -168,6 +168,8 @@ def python_problems(path: Path, error_names: set[str], root: Path = ROOT) -> lis
         if called == "flash" or called in error_names or called == "ValidationError":
             checked += node.args[:1]
             checked += [kw.value for kw in node.keywords if kw.arg in ("message", "description")]
+        elif called == "abort":
+            checked += [kw.value for kw in node.keywords if kw.arg == "description"]
         elif FIELD.search(called) and called[0].isupper():
             checked += node.args[:1]
             checked += [kw.value for kw in node.keywords if kw.arg in ("label", "description")]
@@ -233,6 +235,7 @@ def test_python_check_finds_each_kind_of_call(tmp_path):
         "ok = StringField(_l('Name'), validators=[DataRequired()])\n"
         "raise ValidationError('Bad %s' % x)\n"
         "raise ValueError('internal only')\n"
+        "abort(403, description='Not yours.')\n"
     )
     problems = python_problems(sample, {"ApiError"}, root=tmp_path)
     assert [p.split(": ", 1)[1] for p in problems] == [
@@ -241,4 +244,5 @@ def test_python_check_finds_each_kind_of_call(tmp_path):
         "Length('Too long')",
         "StringField('Name')",
         "ValidationError('Bad %s')",
+        "abort('Not yours.')",
     ]

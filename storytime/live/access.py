@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 
 from storytime.auth.roles import display_token_sent, require_runner
 from storytime.live.feed import DISPLAY, STAFF
@@ -19,7 +20,7 @@ def feed_reader(storytime: Storytime) -> tuple[str, str | None]:
     token = display_token_sent()
     if token is not None:
         if not token_is_current(storytime, token):
-            abort(403, description="This display link has been replaced or is not valid.")
+            abort(403, description=_l("This display link has been replaced or is not valid."))
         return DISPLAY, token
     require_runner(storytime)
     return STAFF, None
