@@ -111,6 +111,14 @@ REFUSED = [
     ("/storytimes/{storytime_id}/events", "after=", "after"),
     ("/storytimes/{storytime_id}/events", "after=1000000000000000000", "after"),
     ("/storytimes/{storytime_id}/stream", "last_event_id=%201", "last_event_id"),
+    # A value from a list comes without spaces around it (only a search is free text).
+    ("/songbook", "kind=%20hello", "kind"),
+    ("/exports/shares.csv", "kind=hello%20", "kind"),
+    ("/outcomes", "kind=%20follow_up", "kind"),
+    ("/outcomes", "by=month%20", "by"),
+    ("/outcomes", "audience=babies%20", "audience"),
+    ("/outcomes/export.csv", "kind=%20follow_up", "kind"),
+    ("/outcomes/export.json", "branch=", "branch"),
 ]
 
 

@@ -226,6 +226,12 @@ def test_an_admin_rewords_a_statement_and_its_id_stays(app, client, staff, room)
     texts = {s["id"]: s["text"] for s in data["statements"]}
     assert texts["learned"] == "Today I learned a new rhyme."
     assert texts["aware"] == "I know more about what the library offers."
+    # Written in the library's language: a phone in another one gets the translated default.
+    spanish = app.test_client().get(
+        f"/api/v1/storytimes/{room.code}/checkin", headers={"Accept-Language": "es"}
+    )
+    learned = next(s["text"] for s in spanish.get_json()["statements"] if s["id"] == "learned")
+    assert learned != "Today I learned a new rhyme." and learned.startswith("Aprend")
     client.post("/admin/settings/checkin-statements", data={"learned": ""})
     with app.app_context():
         assert db.session.get(Setting, "checkin_statement_learned") is None

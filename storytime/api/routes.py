@@ -36,16 +36,22 @@ def runner_only(view: Callable) -> Callable:
     return wrapped
 
 
-def query_arg(name: str) -> str | None:
+def query_arg(name: str, *, free_text: bool = False) -> str | None:
     """Return a query argument, None when absent; refuse one sent empty (`?to=`).
 
     The OpenAPI document gives each argument a type an empty value does not have, and
-    what the document forbids the API refuses rather than reading it as "no filter".
+    what the document forbids the API refuses rather than reading it as "no filter". A
+    value from a list (a kind, a slug, a date) must also come without spaces around it;
+    only free text (a search) may have them.
     """
     value = request.args.get(name)
     if value is not None and not value.strip():
         raise ApiError(
             _("'%(name)s' is empty: leave it out, or give a value.", name=name), field=name
+        )
+    if value is not None and not free_text and value != value.strip():
+        raise ApiError(
+            _("'%(name)s' has spaces around it: send the value alone.", name=name), field=name
         )
     return value
 

@@ -11,6 +11,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 
 from storytime.extensions import db
+from storytime.i18n import default_language, reader_language
 from storytime.models import Setting
 from storytime.models.outcome import (
     FOLLOW_UP_STATEMENTS,
@@ -73,8 +74,16 @@ def reworded() -> dict[str, str]:
 
 
 def statement_text(statement_id: str) -> str:
-    """Return a statement's words: the library's, else the default in the reader's language."""
-    return reworded().get(statement_id) or str(DEFAULT_STATEMENTS[statement_id])
+    """Return a statement's words: the library's, else the default in the reader's language.
+
+    The library writes its wording in its default language; a phone in another language
+    gets the translated default rather than one sentence in another tongue.
+    """
+    if reader_language() == default_language():
+        own = reworded().get(statement_id)
+        if own:
+            return own
+    return str(DEFAULT_STATEMENTS[statement_id])
 
 
 def statements(kind: str) -> list[dict[str, str]]:
