@@ -44,6 +44,11 @@ CAREGIVER_SOURCES = (
     "templates/screens/_tv_layout.html",
     # The built-in suggested prompts a phone reads.
     "storytime/storytimes/defaults.py",
+    # The take-home recap, the branch's link and the printed QR card.
+    "templates/review/recap_public.html",
+    "templates/review/_recap.html",
+    "templates/storytimes/branch.html",
+    "templates/storytimes/card.html",
 )
 # Home languages only the family side and the TV speak; staff pages stay in LANGUAGES.
 FAMILY_ONLY = ("zh_Hans", "vi")
