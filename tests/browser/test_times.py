@@ -1,0 +1,52 @@
+"""A share that arrives live on the dashboard and the same share after a reload read the same
+time: the server formats both (storytime/i18n.py), in the reader's language and the library's
+zone, never the browser's own clock or language."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.dates import format_time
+from harness import LAPTOP, PHONE, create_storytime, post_shares, share_item
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+LIBRARY_ZONE = ZoneInfo("America/Toronto")  # the live server's STORYTIME_TIMEZONE
+
+
+@pytest.mark.parametrize(("locale", "language"), [("en-US", "en"), ("fr-FR", "fr"), ("ar", "ar")])
+def test_a_live_share_and_a_reloaded_one_show_the_same_time(
+    contexts, live_server, guard, locale, language
+):
+    storytime = create_storytime(live_server, f"Times agree ({language})")
+    # Far from the library's zone: a time from the browser's own clock would show it.
+    dashboard = contexts.staff(LAPTOP, timezone_id="Asia/Tokyo", locale=locale).new_page()
+    guard.watch(dashboard)
+    dashboard.goto(f"/storytimes/{storytime['id']}/live")
+    phone = contexts.new(PHONE).new_page()
+    phone.goto(storytime["join_url"])
+    text = f"Arrived live {secrets.token_hex(3)}"
+
+    assert post_shares(phone, storytime["code"], [share_item(text, secrets.token_urlsafe(12))]) == [
+        201
+    ]
+    card = dashboard.locator("#share-list .share-card", has_text=text)
+    expect(card).to_be_visible(timeout=10_000)
+    live = card.locator(".share-time")
+    expect(live).not_to_have_text("")
+    live_text = live.inner_text()
+    sent = datetime.fromisoformat(live.get_attribute("datetime"))
+
+    dashboard.reload()
+    reloaded = dashboard.locator("#share-list .share-card", has_text=text).locator(".share-time")
+    expect(reloaded).to_be_visible()
+
+    assert reloaded.inner_text() == live_text
+    # The library's wall clock (harness.py sets America/Toronto) in the page's language.
+    assert live_text == format_time(sent, "short", tzinfo=LIBRARY_ZONE, locale=language)
+    assert live_text != format_time(sent, "short", tzinfo=ZoneInfo("Asia/Tokyo"), locale=language)
+    guard.check(dashboard)
