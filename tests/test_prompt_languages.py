@@ -6,6 +6,9 @@ import re
 
 import pytest
 from factories import make_storytime
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from storytime.admin.service import find_user
 from storytime.auth.tokens import create_token
@@ -266,3 +269,22 @@ def test_the_form_offers_translation_boxes_and_a_second_language(app, client, st
         assert f'name="translation_hello_{code}"' in html
     assert 'name="translation_hello_en"' not in html  # the prompt itself is the default
     assert re.search(r'<option selected value="vi">Tiếng Việt</option>', html)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60
+    ).filter(str.strip),
+    language=st.sampled_from(["en", "es", "ar", "zh-CN", "vi"]),
+)
+def test_any_translation_is_shown_escaped_in_its_own_direction(
+    app, client, toddlers, text, language
+):
+    """Hostile, RTL or emoji text: always escaped, always inside a dir="auto" element."""
+    code = {"zh-CN": "zh_Hans"}.get(language, language)
+    set_prompt(app, toddlers.id, "tip", "What helps?", {code: text})
+    html = page(client, f"/j/{toddlers.code}", language)
+    assert f'<span dir="auto">{escape(text.strip())}</span>' in html
