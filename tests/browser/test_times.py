@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_time
-from harness import LAPTOP, PHONE, create_storytime, post_shares, share_item
+from harness import LAPTOP, PASSWORD, PHONE, create_storytime, post_shares, share_item
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -50,3 +50,45 @@ def test_a_live_share_and_a_reloaded_one_show_the_same_time(
     assert live_text == format_time(sent, "short", tzinfo=LIBRARY_ZONE, locale=language)
     assert live_text != format_time(sent, "short", tzinfo=ZoneInfo("Asia/Tokyo"), locale=language)
     guard.check(dashboard)
+
+
+ADMIN = "admin.times@library.example.org"
+
+
+def test_the_time_zone_box_finds_a_city_and_the_select_keeps_it(contexts, live_server, guard):
+    if not live_server.query("select 1 from user where email = ?", ADMIN):
+        live_server.flask(
+            "create-user", ADMIN, "--role", "admin", "--name", "Ada", "--password", PASSWORD
+        )
+    page = contexts.staff(LAPTOP, email=ADMIN).new_page()
+    guard.watch(page)
+    page.goto("/admin/settings?lang=en")
+    select = page.get_by_label("Time zone", exact=True)
+    expect(select).to_have_value("America/Toronto")  # the server's STORYTIME_TIMEZONE
+
+    box = page.get_by_label("Find a time zone")
+    box.fill("kolkata")
+    expect(select).to_have_value("Asia/Kolkata")
+    expect(page.locator("#timezone-matches")).to_have_text("Time zones that match: 1")
+    visible = select.evaluate("s => [...s.options].filter(o => !o.hidden).map(o => o.value)")
+    assert visible == ["Asia/Kolkata"]
+    hidden_groups = select.evaluate(
+        "s => [...s.querySelectorAll('optgroup')].filter(g => g.hidden).length"
+    )
+    assert hidden_groups == select.evaluate("s => s.querySelectorAll('optgroup').length") - 1
+
+    box.fill("new york")  # a space finds the underscore
+    expect(select).to_have_value("America/New_York")
+    box.press("Enter")  # picks; it does not send the form
+    expect(select).to_be_focused()
+    assert "/admin/settings" in page.url
+
+    box.fill("eastern")  # old names are on the list too: US/Eastern, Canada/Eastern
+    assert select.input_value() in ("Canada/Eastern", "US/Eastern")
+    box.fill("atlantis")
+    expect(page.locator("#timezone-matches")).to_have_text(
+        "No time zone matches: try a nearby city."
+    )
+    box.fill("")
+    assert select.evaluate("s => [...s.options].every(o => !o.hidden)")
+    guard.check(page)
