@@ -201,3 +201,19 @@ def test_the_zone_from_the_environment_still_works(monkeypatch, app_config):
         assert _feed_time(client, storytime_id, share_id, "en") == "7:52\u202fPM"
     finally:
         close_app(app)
+
+
+@pytest.mark.parametrize(
+    ("lang", "city"),
+    [("es", "Nueva York — New York"), ("ar", "نيويورك — New York"), ("fr", "New York")],
+)
+def test_cities_are_named_in_the_readers_language(admin, lang, city):
+    page = admin.get(f"/admin/settings?lang={lang}").get_data(as_text=True)
+    assert re.search(rf'value="America/New_York">{city} \(UTC\u22120[45]:00\)<', page)
+
+
+def test_an_old_name_of_a_city_shows_its_iana_name_after_the_current_one(admin):
+    page = admin.get("/admin/settings?lang=en").get_data(as_text=True)
+    asia = re.search(r'<optgroup label="Asia">.*?</optgroup>', page, re.S)[0]
+    kolkata = asia.index('value="Asia/Kolkata">Kolkata (UTC+05:30)<')
+    assert asia.index('value="Asia/Calcutta">Kolkata — Calcutta (UTC+05:30)<') > kolkata

@@ -1,5 +1,6 @@
 // The time zone select (settings, first-run setup): typing in the box keeps only the zones
-// whose name, city or region matches, and picks the first of them if the chosen one is gone.
+// whose IANA name, city (in the page's language) or region matches, and picks the first of
+// them if the chosen one is gone.
 // Without this script the select still works: grouped by region, with the browser's type-ahead.
 for (const picker of document.querySelectorAll("[data-zone-picker]")) {
   setUpPicker(picker);

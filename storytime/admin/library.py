@@ -9,7 +9,9 @@ import zoneinfo
 from datetime import datetime
 from functools import cache
 
+from babel.dates import get_timezone, get_timezone_location
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
@@ -54,9 +56,18 @@ def _offset(name: str, now: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def _city(name: str, locale: str) -> str:
+    """Return a zone's city in the reader's language ("Nueva York"); the box finds both."""
+    try:
+        return get_timezone_location(get_timezone(name), locale=locale, return_city=True)
+    except (LookupError, ValueError):
+        return name.rpartition("/")[2].replace("_", " ")
+
+
 def zone_choices() -> dict[str | None, list[tuple[str, str]]]:
     """Return the select's choices: UTC first, then a group per region, then other names."""
     now = datetime.now(zoneinfo.ZoneInfo("UTC"))
+    locale = str(get_locale() or "en")
     groups: dict[str, list[tuple[str, str]]] = {str(label): [] for label in REGIONS.values()}
     other: list[tuple[str, str]] = []
     for name in sorted(zone_names()):
@@ -64,10 +75,14 @@ def zone_choices() -> dict[str | None, list[tuple[str, str]]]:
         if name == "UTC":
             continue
         if region in REGIONS and place:
-            label = f"{place.replace('_', ' ')} ({_offset(name, now)})"
-            groups[str(REGIONS[region])].append((name, label))
+            city, own = _city(name, locale), place.replace("_", " ")
+            # An old name (Asia/Calcutta) or another language's city shows its IANA name too.
+            shown = city if city == own else f"{city} — {own}"
+            groups[str(REGIONS[region])].append((name, f"{shown} ({_offset(name, now)})"))
         else:
             other.append((name, f"{name} ({_offset(name, now)})"))
+    for choices in groups.values():
+        choices.sort(key=lambda choice: choice[1].casefold())
     # WTForms renders a dict as <optgroup>s; the first group, unnamed, holds UTC alone.
     return {None: [("UTC", "UTC")], **groups, str(_l("Other names")): other}
 
