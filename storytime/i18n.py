@@ -42,7 +42,13 @@ FAMILY_ENDPOINTS = {
     "storytimes.card",
     "storytimes.branch_page",
     "storytimes.branch_card",
+    # The phone's own JSON: its errors are read by the caregiver.
     "api.create_share",
+    "api.my_shares",
+    "api.update_share",
+    "api.delete_share",
+    "api.checkin_form",
+    "api.checkin",
 }
 
 

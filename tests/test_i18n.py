@@ -281,3 +281,13 @@ def test_a_staff_page_in_a_family_only_language_falls_back(app, client, staff):
 )
 def test_the_privacy_page_speaks_the_family_languages(client, language, text):
     assert text in page(client, f"/privacy?lang={language}", "en")
+
+
+def test_the_phones_json_errors_speak_the_family_languages(client, code):
+    response = client.post(
+        f"/api/v1/storytimes/{code}/shares",
+        json={"kind": "tip", "text": " ", "client_id": "abcdefgh12"},
+        headers={"Accept-Language": "vi-VN"},
+    )
+    assert response.status_code == 422
+    assert response.json["message"] == "Vui lòng viết điều gì đó để chia sẻ."
