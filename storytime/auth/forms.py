@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from storytime.admin.library import LibraryFields
 from storytime.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from storytime.models import User
 
@@ -53,13 +54,17 @@ class PasswordFields:
             raise ValidationError(problem)
 
 
-class SetupForm(FlaskForm, PasswordFields):
+class SetupForm(FlaskForm, PasswordFields, LibraryFields):
     email = EmailField(
         _l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
     )
     display_name = StringField(
         _l("Your name"), validators=[DataRequired(), Length(max=120)], filters=[strip]
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fill_library_choices()
 
 
 class TokenForm(FlaskForm):

@@ -95,7 +95,13 @@ def setup(token: str):
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        user = finish_setup(token, form.email.data, form.display_name.data, form.password.data)
+        user = finish_setup(
+            token,
+            form.email.data,
+            form.display_name.data,
+            form.password.data,
+            library=form.library_values(),
+        )
         if user is None:
             abort(404)
         sign_in(user)
