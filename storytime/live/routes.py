@@ -11,8 +11,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from storytime.auth.roles import require_runner, staff_required
 from storytime.extensions import db
@@ -48,8 +48,6 @@ def live_helpers() -> dict:
         "kind_label": kind_label,
         "kind_icon": kind_icon,
         "kinds": KINDS,
-        # A card's time without its date: a storytime is one morning.
-        "share_time": lambda value: format_time(value, "short"),
     }
 
 
