@@ -7,8 +7,10 @@ from datetime import datetime
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
+from sqlalchemy.exc import SQLAlchemyError
 
 from storytime import settings
+from storytime.extensions import db
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -88,8 +90,12 @@ def translation_languages() -> list[tuple[str, str]]:
 def default_language() -> str:
     """Return the library's default language (the setting, else config, else English)."""
     stored = getattr(settings, "default_language", None)
-    value = stored() if callable(stored) else current_app.config.get("DEFAULT_LANGUAGE")
-    return value or "en"
+    try:
+        value = stored() if callable(stored) else None
+    except SQLAlchemyError:  # an error page while the database is down still renders
+        db.session.rollback()
+        value = None
+    return value or current_app.config.get("DEFAULT_LANGUAGE") or "en"
 
 
 def catalog_code(tag: str, languages: list[str]) -> str | None:
