@@ -93,7 +93,7 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("admin.branches", "POST"): admin_page(400),
     ("admin.toggle_branch", "POST"): admin_page(302),
     ("admin.settings_page", "GET"): ADMIN_PAGE,
-    ("admin.settings_page", "POST"): admin_page(400),
+    ("admin.settings_page", "POST"): admin_page(302),  # fields left out keep their value
     ("admin.staff", "GET"): ADMIN_PAGE,
     ("admin.staff", "POST"): admin_page(400),
     ("admin.toggle_staff", "POST"): admin_page(302),

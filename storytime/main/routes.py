@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storytime.events import notifier_for
 from storytime.extensions import db
+from storytime.i18n import all_languages
 from storytime.redirects import safe_path
 from storytime.storytimes.routes import index as storytimes_index
 
@@ -47,7 +48,7 @@ def join_by_code():
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
     """Remember the language picked from the picker and go back."""
-    if code in current_app.config["LANGUAGES"]:
+    if code in all_languages():
         session["lang"] = code
     return redirect(safe_path(request.form.get("next"), url_for("main.index")))
 

@@ -11,7 +11,14 @@ from storytime.extensions import db
 from storytime.models import AUDIENCES, KINDS, Share, Storytime
 from storytime.review import exports, queries
 from storytime.review.forms import HeadcountForm, IncludeForm, RecapForm
-from storytime.review.recap import build_recap, candidates, in_recap, save_recap, set_included
+from storytime.review.recap import (
+    build_recap,
+    candidates,
+    in_recap,
+    note_translations_from,
+    save_recap,
+    set_included,
+)
 from storytime.review.service import save_headcount
 from storytime.songbook import queries as songbook_queries
 from storytime.storytimes.queries import previous_counted
@@ -122,7 +129,13 @@ def recap_editor(storytime_id: int):
         form.published.data = st.recap_published
         form.show_names.data = st.recap_show_names
     if form.validate_on_submit():
-        save_recap(st, form.note.data or "", bool(form.published.data), bool(form.show_names.data))
+        save_recap(
+            st,
+            form.note.data or "",
+            bool(form.published.data),
+            bool(form.show_names.data),
+            translations=note_translations_from(request.form),
+        )
         flash(
             _("Recap published: families see it on the join link.")
             if st.recap_published

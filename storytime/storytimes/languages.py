@@ -78,9 +78,19 @@ def save_languages(
     """Store checked languages after the storytime itself was saved (form and API)."""
     begin_write()
     db.session.refresh(storytime)
+    before = _languages_of(storytime)
     apply_languages(storytime, second_language, translations)
+    if _languages_of(storytime) == before:
+        db.session.rollback()  # nothing new: no write, no event for the screens
+        return
     record(storytime.id, "storytime.updated", public=True)
     db.session.commit()
+
+
+def _languages_of(storytime: Storytime) -> tuple[str, dict[str, dict[str, str]]]:
+    return storytime.second_language, {
+        prompt.kind: dict(prompt.translations or {}) for prompt in storytime.prompts
+    }
 
 
 def check_languages(

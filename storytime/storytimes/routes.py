@@ -29,6 +29,7 @@ from storytime.storytimes import links, qr, wrap_up
 from storytime.storytimes.auto_close import closes_at, sweep_if_due
 from storytime.storytimes.defaults import audience_label, default_prompts
 from storytime.storytimes.forms import ConfirmForm, StateForm, StorytimeForm
+from storytime.storytimes.languages import LanguageError, check_languages, save_languages
 from storytime.storytimes.service import (
     StorytimeError,
     create_storytime,
@@ -52,7 +53,7 @@ PER_PAGE = 25
 # A branch link scanned this close to the next start leads to that storytime's waiting page.
 JOIN_WAIT_BEFORE_START = timedelta(hours=1)
 # The four languages of the printed cards; each line is shown with its own lang and dir.
-CARD_LANGUAGES = ("en", "es", "fr", "ar")
+CARD_LANGUAGES = ("en", "es", "fr", "ar", "zh_Hans", "vi")
 
 
 @bp.app_context_processor
@@ -127,11 +128,13 @@ def new():
     elif form.validate_on_submit():
         now = bool(form.start_now.data)
         try:
+            languages = check_languages(*form.languages())
             if now:
                 storytime = start_now(form.details(), created_by=current_user)
             else:
                 storytime = create_storytime(form.details(), created_by=current_user)
-        except StorytimeError as exc:
+            save_languages(storytime, *languages)
+        except (StorytimeError, LanguageError) as exc:
             _form_error(form, exc)
         else:
             if now:
@@ -154,8 +157,10 @@ def edit(storytime_id: int):
         form.keep_branch(storytime)
         if form.validate_on_submit():
             try:
+                languages = check_languages(*form.languages())
                 update_storytime(storytime, form.details())
-            except StorytimeError as exc:
+                save_languages(storytime, *languages)
+            except (StorytimeError, LanguageError) as exc:
                 db.session.rollback()
                 _form_error(form, exc)
             else:

@@ -27,7 +27,14 @@ from storytime.extensions import db
 from storytime.models import Storytime
 from storytime.redirects import safe_path
 from storytime.review.forms import HeadcountForm, IncludeForm, RecapForm
-from storytime.review.recap import RecapError, build_recap, candidates, in_recap, save_recap
+from storytime.review.recap import (
+    RecapError,
+    build_recap,
+    candidates,
+    in_recap,
+    note_translations_from,
+    save_recap,
+)
 from storytime.review.recap import set_included as set_in_recap
 from storytime.review.service import save_headcount
 from storytime.storytimes.forms import ConfirmForm
@@ -143,7 +150,11 @@ def wrap_up_recap(storytime_id: int):
         _flash_errors(form)
         return redirect(_wrap_up_url(storytime, "recap"), 303)
     save_recap(
-        storytime, form.note.data or "", bool(form.published.data), bool(form.show_names.data)
+        storytime,
+        form.note.data or "",
+        bool(form.published.data),
+        bool(form.show_names.data),
+        translations=note_translations_from(request.form),
     )
     flash(
         _("Recap published: families see it on the join link.")
