@@ -27,7 +27,7 @@ from storytime.models import STATES, Branch, Share, Storytime, now_utc
 from storytime.share.kinds import kind_label
 from storytime.storytimes import links, qr, wrap_up
 from storytime.storytimes.auto_close import closes_at, sweep_if_due
-from storytime.storytimes.defaults import audience_label, default_prompts
+from storytime.storytimes.defaults import audience_label, default_prompts, prompt_in
 from storytime.storytimes.forms import ConfirmForm, StateForm, StorytimeForm
 from storytime.storytimes.languages import LanguageError, check_languages, save_languages
 from storytime.storytimes.service import (
@@ -62,6 +62,8 @@ def storytime_helpers() -> dict:
         "audience_label": audience_label,
         "kind_label": kind_label,
         "library_timezone": settings.timezone,
+        # A built-in suggestion in the reader's language, as the phone shows it.
+        "prompt_in": prompt_in,
     }
 
 
