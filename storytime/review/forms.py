@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,7 +28,7 @@ from wtforms.validators import (
 
 from storytime.extensions import db
 from storytime.models import SongbookEntry, Storytime
-from storytime.review.recap import NOTE_MAX_LENGTH
+from storytime.review.recap import NOTE_MAX_LENGTH, note_translations_from, save_recap
 
 MAX_HEADCOUNT = 999
 
@@ -56,6 +58,19 @@ class RecapForm(FlaskForm):
     )
     published = BooleanField(_l("Families can see this recap on the join link"))
     show_names = BooleanField(_l("Show caregivers' first names in this recap"))
+
+    def save_to(self, storytime: Storytime) -> str:
+        """Save the recap as this form says (the review page and the wrap-up); return what to tell."""
+        save_recap(
+            storytime,
+            self.note.data or "",
+            bool(self.published.data),
+            bool(self.show_names.data),
+            translations=note_translations_from(request.form),
+        )
+        if storytime.recap_published:
+            return _("Recap published: families see it on the join link.")
+        return _("Recap saved. It is not public.")
 
 
 class IncludeForm(FlaskForm):

@@ -15,8 +15,6 @@ from storytime.review.recap import (
     build_recap,
     candidates,
     in_recap,
-    note_translations_from,
-    save_recap,
     set_included,
 )
 from storytime.review.service import save_headcount
@@ -129,19 +127,7 @@ def recap_editor(storytime_id: int):
         form.published.data = st.recap_published
         form.show_names.data = st.recap_show_names
     if form.validate_on_submit():
-        save_recap(
-            st,
-            form.note.data or "",
-            bool(form.published.data),
-            bool(form.show_names.data),
-            translations=note_translations_from(request.form),
-        )
-        flash(
-            _("Recap published: families see it on the join link.")
-            if st.recap_published
-            else _("Recap saved. It is not public."),
-            "success",
-        )
+        flash(form.save_to(st), "success")
         return redirect(url_for("review.recap_editor", storytime_id=st.id)), 303
     return render_template(
         "review/recap_editor.html",

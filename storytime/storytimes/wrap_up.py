@@ -32,8 +32,6 @@ from storytime.review.recap import (
     build_recap,
     candidates,
     in_recap,
-    note_translations_from,
-    save_recap,
 )
 from storytime.review.recap import set_included as set_in_recap
 from storytime.review.service import save_headcount
@@ -149,19 +147,7 @@ def wrap_up_recap(storytime_id: int):
     if not form.validate():
         _flash_errors(form)
         return redirect(_wrap_up_url(storytime, "recap"), 303)
-    save_recap(
-        storytime,
-        form.note.data or "",
-        bool(form.published.data),
-        bool(form.show_names.data),
-        translations=note_translations_from(request.form),
-    )
-    flash(
-        _("Recap published: families see it on the join link.")
-        if storytime.recap_published
-        else _("Recap saved. It is not public."),
-        "success",
-    )
+    flash(form.save_to(storytime), "success")
     return redirect(_wrap_up_url(storytime, "recap"), 303)
 
 
