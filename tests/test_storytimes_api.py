@@ -272,6 +272,8 @@ BAD_CREATES = [
     ({"auto_close_minutes": -1}, "auto_close_minutes"),
     ({"auto_close_minutes": 1441}, "auto_close_minutes"),
     ({"auto_close_minutes": 2.5}, "auto_close_minutes"),
+    ({"second_language": None}, "second_language"),
+    ({"second_language": "klingon"}, "second_language"),
 ]
 
 

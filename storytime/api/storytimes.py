@@ -208,7 +208,10 @@ def _languages(
     if "second_language" not in body and not sent:
         return None
     kept = {p.kind: dict(p.translations or {}) for p in storytime.prompts} if storytime else {}
-    second = body.get("second_language", storytime.second_language if storytime else "")
+    if "second_language" in body:
+        second = _text(body, "second_language")  # null is not a language: 422, as documented
+    else:
+        second = storytime.second_language if storytime else ""
     return check_languages(second, {**kept, **sent})
 
 
