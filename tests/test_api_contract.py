@@ -133,6 +133,15 @@ def test_what_the_document_forbids_in_a_query_is_refused_with_422(
     assert_documented(document, "GET", path, response)
 
 
+def test_a_bad_last_event_id_in_the_query_is_refused_even_beside_a_good_header(
+    client, world, document
+):
+    url = f"{API}/storytimes/{world.storytime_id}/stream?last_event_id=abc"
+    response = client.get(url, headers={**bearer(world), "Last-Event-ID": "3"})
+    assert response.status_code == 422
+    assert response.get_json()["field"] == "last_event_id"
+
+
 @pytest.mark.parametrize("header", ["abc", "1=", "-1", "1234567890123456789"])
 def test_a_last_event_id_that_is_not_a_whole_number_is_422_as_documented(
     client, world, document, header

@@ -66,10 +66,9 @@ def live_stream(storytime_id: int):
     reader, token = feed_reader(storytime)
     # An empty header is a browser's first connect: the page's own resume point decides.
     header = request.headers.get("Last-Event-ID", "").strip()
-    if header:
-        after = _event_id(header, "Last-Event-ID")
-    else:
-        after = _event_id(query_arg("last_event_id"), "last_event_id")
+    # The query is checked even when the header wins: what the document forbids is refused.
+    from_query = _event_id(query_arg("last_event_id"), "last_event_id")
+    after = _event_id(header, "Last-Event-ID") if header else from_query
     # The generator opens its own sessions; hold nothing from this one while streaming.
     db.session.remove()
     body = event_stream(storytime_id, reader=reader, after=after, display_token=token)

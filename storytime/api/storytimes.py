@@ -205,6 +205,10 @@ def _languages(
         for item in items
         if isinstance(item, dict) and "translations" in item
     }
+    if any(not isinstance(value, dict) for value in sent.values()):
+        raise ApiError(
+            _("Translations must be an object of language codes and text."), field="kinds"
+        )
     if "second_language" not in body and not sent:
         return None
     kept = {p.kind: dict(p.translations or {}) for p in storytime.prompts} if storytime else {}
