@@ -273,8 +273,8 @@ BAD_CREATES = [
     ({"auto_close_minutes": 1441}, "auto_close_minutes"),
     ({"auto_close_minutes": 2.5}, "auto_close_minutes"),
     ({"second_language": None}, "second_language"),
-    ({"kinds": [{"kind": "tip", "translations": None}]}, "kinds"),
-    ({"kinds": [{"kind": "tip", "translations": ["es"]}]}, "kinds"),
+    ({"kinds": [{"kind": "tip", "translations": None}]}, "translations"),
+    ({"kinds": [{"kind": "tip", "translations": ["es"]}]}, "translations"),
     ({"second_language": "klingon"}, "second_language"),
 ]
 

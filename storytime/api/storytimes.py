@@ -207,7 +207,7 @@ def _languages(
     }
     if any(not isinstance(value, dict) for value in sent.values()):
         raise ApiError(
-            _("Translations must be an object of language codes and text."), field="kinds"
+            _("Translations must be an object of language codes and text."), field="translations"
         )
     if "second_language" not in body and not sent:
         return None
