@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 def now_utc() -> datetime:
@@ -35,3 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# JSON that PostgreSQL stores as jsonb: it can be compared (defaults, equality), json cannot.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")

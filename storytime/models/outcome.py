@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
+from storytime.models.base import JSONDocument
 from storytime.models.storytime import Storytime
 
 CHECKIN_KINDS = ("immediate", "follow_up")
@@ -35,7 +36,9 @@ class CheckIn(db.Model):
     client_id: Mapped[str] = mapped_column(String(64))
     # The client ids of the check-ins this one replaced: a late retry of one answers with
     # the newest check-in instead of bringing the older answers back.
-    replaced_client_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    replaced_client_ids: Mapped[list[str]] = mapped_column(
+        JSONDocument, default=list, server_default="[]"
+    )
     kind: Mapped[str] = mapped_column(String(10), default="immediate")
     answered_on: Mapped[date] = mapped_column(Date)
     learned: Mapped[int | None]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storytime.extensions import db
-from storytime.models.base import UTCDateTime, now_utc
+from storytime.models.base import JSONDocument, UTCDateTime, now_utc
 from storytime.models.staff import Branch, User
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class Storytime(db.Model):
     recap_note: Mapped[str] = mapped_column(Text, default="")
     # The recap note in other languages, by language code ("es": "…"); optional.
     recap_note_translations: Mapped[dict[str, str]] = mapped_column(
-        JSON, default=dict, server_default="{}"
+        JSONDocument, default=dict, server_default="{}"
     )
     # A bilingual storytime: the TV shows its own words and the prompts in this one too.
     second_language: Mapped[str] = mapped_column(String(10), default="", server_default=text("''"))
@@ -118,7 +118,9 @@ class Prompt(db.Model):
     text: Mapped[str] = mapped_column("question", String(300), default="")
     # The prompt in other languages, by language code ("es": "…"); optional. A built-in
     # suggestion is stored as its English text and translated from the catalogs instead.
-    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    translations: Mapped[dict[str, str]] = mapped_column(
+        JSONDocument, default=dict, server_default="{}"
+    )
     position: Mapped[int] = mapped_column(default=0)
 
     storytime: Mapped[Storytime] = relationship(back_populates="prompts")

@@ -8,6 +8,7 @@ Create Date: 2026-11-29 14:50:00
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0004"
 down_revision = "0003"
@@ -15,20 +16,22 @@ branch_labels = None
 depends_on = None
 
 LIVE_CODE_WHERE = sa.text("state != 'closed'")
+# jsonb on PostgreSQL (comparable), JSON text elsewhere: as models/base.py JSONDocument.
+JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade():
     # Plain ADD COLUMN: a batch would rebuild storytime on SQLite and lose AUTOINCREMENT.
     op.add_column(
-        "prompt", sa.Column("translations", sa.JSON(), server_default="{}", nullable=False)
+        "prompt", sa.Column("translations", JSON_DOCUMENT, server_default="{}", nullable=False)
     )
     op.add_column(
         "check_in",
-        sa.Column("replaced_client_ids", sa.JSON(), server_default="[]", nullable=False),
+        sa.Column("replaced_client_ids", JSON_DOCUMENT, server_default="[]", nullable=False),
     )
     op.add_column(
         "storytime",
-        sa.Column("recap_note_translations", sa.JSON(), server_default="{}", nullable=False),
+        sa.Column("recap_note_translations", JSON_DOCUMENT, server_default="{}", nullable=False),
     )
     op.add_column(
         "storytime",
