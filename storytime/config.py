@@ -50,6 +50,12 @@ class Defaults:
     OUTCOMES_MIN_GROUP = 5
     STREAM_MAX_SECONDS = 300
     STREAM_HEARTBEAT_SECONDS = 15
+    # A screen that stops reading (asleep, gone off the Wi-Fi) is dropped once one write has
+    # waited this long, so it cannot hold a server thread (docs/deploy.md, Faults).
+    STREAM_SEND_TIMEOUT_SECONDS = 30
+    # A fault (Redis down, the database dropping connections) is logged when it starts, then
+    # at most once per this many seconds while it lasts, then once when it ends.
+    FAULT_LOG_INTERVAL_SECONDS = 60
     DISPLAY_FRAME_ANCESTORS = ""
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
