@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import random
@@ -65,15 +66,23 @@ def test_a_doorbell_rung_in_one_process_wakes_a_stream_in_another():
         listener.close()
 
 
-def test_publishing_during_a_redis_outage_loses_nothing_locally():
-    notifier = RedisNotifier("redis://127.0.0.1:1/0")  # nothing listens there
+def test_publishing_during_a_redis_outage_loses_nothing_locally(caplog):
+    caplog.set_level(logging.INFO, "storytime.events.notifier")
+    notifier = RedisNotifier("redis://:s3cret@127.0.0.1:1/0")  # nothing listens there
     try:
         seen = notifier.generation(7)
-        notifier.publish(7)  # logs a warning, never raises: the share is already saved
+        for _ in range(50):
+            notifier.publish(7)  # never raises: the share is already saved
         assert notifier.wait(7, seen, timeout=0)
         assert not notifier.healthy
     finally:
         notifier.close()
+    # Fifty failed publishes and a listener that cannot connect are one fault, one line.
+    lines = [r.getMessage() for r in caplog.records if r.name == "storytime.events.notifier"]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("fault redis started: Redis unreachable at redis://127.0.0.1:1/0 (")
+    assert "database about once a second" in lines[0]
+    assert "s3cret" not in caplog.text
 
 
 # --- two real server processes sharing one Redis and one SQLite file ---

@@ -14,7 +14,8 @@ from storytime.events.notifier import LocalNotifier, RedisNotifier
 def init_app(app: Flask) -> None:
     """Choose the notifier: Redis pub/sub when configured, else in-process."""
     redis_url = app.config["REDIS_URL"]
-    notifier = RedisNotifier(redis_url) if redis_url else LocalNotifier()
+    interval = float(app.config["FAULT_LOG_INTERVAL_SECONDS"])
+    notifier = RedisNotifier(redis_url, interval) if redis_url else LocalNotifier()
     app.extensions["storytime_notifier"] = notifier
 
 

@@ -14,6 +14,8 @@ import threading
 import time
 from collections import defaultdict
 
+from storytime.faults import DEFAULT_INTERVAL_SECONDS, Fault, describe, redact_url, url_password
+
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "storytime:events:"
@@ -94,16 +96,35 @@ class LocalNotifier:
 
 
 class RedisNotifier(LocalNotifier):
-    """Publish doorbells on Redis pub/sub and wake local streams from a listener thread."""
+    """Publish doorbells on Redis pub/sub and wake local streams from a listener thread.
+
+    While Redis is down, publishing fails and the listener retries every second, waking
+    every local stream each time: they read the database about once a second instead of
+    being rung. All of it is one fault, "redis", logged when it starts, once a minute
+    (`FAULT_LOG_INTERVAL_SECONDS`) while it lasts, and when the listener is back.
+    """
 
     RECONNECT_SECONDS = 1.0
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fault_interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
         super().__init__()
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._listener_redis = redis.Redis.from_url(url, socket_connect_timeout=2)
+        self._password = url_password(url)
+        shown = redact_url(url)
+        self.fault = Fault(
+            "redis",
+            log,
+            what=f"Redis unreachable at {shown}",
+            meanwhile=(
+                "shares are still saved; live screens on other workers are not rung, they "
+                "read the database about once a second until Redis is back"
+            ),
+            back=f"Redis answers again at {shown}; live screens are rung through it again",
+            interval=fault_interval,
+        )
         self._stopped = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(
@@ -116,8 +137,11 @@ class RedisNotifier(LocalNotifier):
         self.notify(storytime_id)
         try:
             self._redis.publish(CHANNEL_PREFIX + str(storytime_id), b"1")
-        except Exception:  # a Redis outage must never lose a share; streams poll meanwhile
-            log.warning("Could not publish to Redis; other workers catch up on their next poll")
+        except Exception as exc:  # a Redis outage must never lose a share; streams poll meanwhile
+            self.fault.failed("publish: " + describe(exc, self._password))
+        else:
+            if self._connected.is_set():  # both ways work again (the listener ends it too)
+                self.fault.recovered()
 
     def _listen(self) -> None:
         while not self._stopped.is_set():
@@ -125,14 +149,16 @@ class RedisNotifier(LocalNotifier):
             try:
                 pubsub.psubscribe(CHANNEL_PREFIX + "*")
                 self._connected.set()
+                self.fault.recovered()
                 while not self._stopped.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "pmessage":
                         channel = message["channel"].decode()
                         self.notify(int(channel.removeprefix(CHANNEL_PREFIX)))
-            except Exception:
+            except Exception as exc:
                 self._connected.clear()
-                log.warning("Redis listener lost its connection; retrying")
+                if not self._stopped.is_set():
+                    self.fault.failed("listener: " + describe(exc, self._password))
                 self.wake_all()  # each stream looks at the database after the gap
                 self._stopped.wait(self.RECONNECT_SECONDS)
             finally:
@@ -151,4 +177,7 @@ class RedisNotifier(LocalNotifier):
         """Stop the listener thread and end the waiting streams."""
         self._stopped.set()
         self._thread.join(timeout=3)
+        for client in (self._redis, self._listener_redis):
+            with contextlib.suppress(Exception):
+                client.close()
         super().close()
