@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -11,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from storytime.limiter import StorytimeLimiter, watch
 
 # Named constraints let Alembic alter and drop them on every database.
 NAMING_CONVENTION = {
@@ -31,4 +32,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+# Its storage failing over to memory and back is logged as the fault "ratelimit" (limiter.py).
+limiter = watch(StorytimeLimiter(key_func=get_remote_address))
