@@ -7,11 +7,22 @@ app that uses it for its doorbells and its rate limits, and started again.
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 import threading
+import time
+from pathlib import Path
 
 import pytest
+import redis
+from factories import close_app, make_app
+from seeded_world import Phone, seed
+from server_process import free_port
+from services import missing
 
+from storytime.extensions import db
 from storytime.faults import Fault, describe, duration, redact_url
+from storytime.models import Share
 
 LOGGER = "storytime.test.faults"
 
@@ -180,3 +191,165 @@ def test_an_exception_is_one_line_with_the_password_masked():
 )
 def test_durations_read_as_an_operator_reads_them(seconds, text):
     assert duration(seconds) == text
+
+
+# --- a Redis of the test's own, stopped under a running app and started again ---
+
+REDIS_SERVER = shutil.which("redis-server")
+WAIT = 60  # the limiter looks at its storage again after 1, 2, 4, … 32 s
+
+
+class OwnRedis:
+    """A redis-server on a free port, without persistence; never the machine's Redis."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        with open(self.folder / "redis.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *(str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1"),
+                    *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            assert self.process.poll() is None, (self.folder / "redis.log").read_text()
+            assert time.monotonic() < deadline, "redis-server did not answer in 10 s"
+            time.sleep(0.05)
+
+    def answers(self) -> bool:
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def stored_keys(self) -> list[str]:
+        client = redis.Redis.from_url(self.url)
+        try:
+            return [key.decode() for key in client.keys("*")]
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def wait_for(condition, what: str, timeout: float = WAIT):
+    """Poll `condition` until it returns something true; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.1)
+
+
+def fault_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("fault ")]
+
+
+def named(lines: list[str], prefix: str) -> list[str]:
+    return [line for line in lines if line.startswith(prefix)]
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    REDIS_SERVER is None,
+    reason=missing("no redis-server binary to start a Redis of the test's own (CI installs it)"),
+)
+def test_a_redis_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
+    app_config, own_redis, caplog
+):
+    caplog.set_level(logging.INFO)
+    app = make_app({**app_config, "REDIS_URL": own_redis.url, "RATELIMIT_ENABLED": True})
+    try:
+        assert app.config["RATELIMIT_STORAGE_URI"] == own_redis.url
+        assert app.extensions["storytime_notifier"].wait_until_listening()
+        world = seed(app)
+        client = app.test_client()
+        health = lambda: client.get("/healthz").get_json()  # noqa: E731
+        phones = [Phone(app, world.code) for _ in range(6)]  # one library address
+        assert phones[0].share("Before the outage").status_code == 201
+        assert any("share-phone" in key for key in own_redis.stored_keys())  # limits live in Redis
+        assert health() == {
+            "status": "ok",
+            "notifier": "redis",
+            "notifier_healthy": True,
+            "ratelimit_storage": "redis",
+        }
+        assert fault_lines(caplog) == []
+
+        own_redis.stop()
+        wait_for(lambda: not health()["notifier_healthy"], "the listener notices")
+        statuses = [phones[n % 6].share(f"During the outage {n}").status_code for n in range(30)]
+        assert statuses == [201] * 30
+        with app.app_context():
+            saved = db.session.scalars(db.select(Share.text).where(Share.text.like("During%")))
+            assert len(saved.all()) == 30  # nothing lost
+        # Each share failed to publish and was limited in memory: two faults, one line each.
+        lines = fault_lines(caplog)
+        assert len(lines) == 2, lines
+        [redis_started] = named(lines, "fault redis started: ")
+        assert redis_started.startswith(
+            f"fault redis started: Redis unreachable at {own_redis.url}"
+        )
+        assert "read the database about once a second" in redis_started
+        [limits_started] = named(lines, "fault ratelimit started: ")
+        assert f"rate limit storage unreachable at {own_redis.url} (ConnectionError" in (
+            limits_started
+        )
+        assert "counts rate limits in its own memory" in limits_started
+        assert health() == {
+            "status": "ok",
+            "notifier": "redis",
+            "notifier_healthy": False,
+            "ratelimit_storage": "memory-fallback",
+        }
+        # Flask-Limiter's own lines are folded into the fault; nothing else warned per share.
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage() for r in warnings] == lines
+
+        own_redis.start()  # the same port, empty
+        wait_for(
+            lambda: health()["notifier_healthy"] and health()["ratelimit_storage"] == "redis",
+            "the listener and the limiter are back on Redis",
+        )
+        lines = fault_lines(caplog)
+        assert len(lines) == 4, lines
+        [redis_ended] = named(lines, "fault redis ended after ")
+        assert redis_ended.endswith(
+            f"Redis answers again at {own_redis.url}; live screens are rung through it again"
+        )
+        [limits_ended] = named(lines, "fault ratelimit ended after ")
+        assert "requests limited in memory in all" in limits_ended
+        assert limits_ended.endswith(f"rate limits are counted in {own_redis.url} again")
+        assert phones[1].share("After the outage").status_code == 201
+        assert any("share-phone" in key for key in own_redis.stored_keys())
+        assert len(fault_lines(caplog)) == 4
+    finally:
+        close_app(app)

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from storytime.events import notifier_for
-from storytime.extensions import db
+from storytime.extensions import db, limiter
 from storytime.i18n import all_languages
 from storytime.redirects import safe_path
 from storytime.storytimes.routes import index as storytimes_index
@@ -60,6 +60,8 @@ def health():
     report = {
         "notifier": "redis" if current_app.config["REDIS_URL"] else "local",
         "notifier_healthy": notifier.healthy,
+        # Where this worker counts rate limits; "memory-fallback" while their storage is down.
+        "ratelimit_storage": limiter.storage_state(current_app),
     }
     try:
         db.session.execute(text("SELECT 1"))
