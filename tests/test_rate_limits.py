@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import pytest
@@ -320,3 +321,26 @@ def test_not_found_under_a_code_that_exists_is_never_counted(app, world):
         assert walk(phone, [world.code] * 4, method, path) == [404] * 4, path
     assert walk(phone, unknown_codes("XXX")) == [404] * 30
     assert walk(phone, ["XXX999"]) == [429]
+
+
+def test_limits_still_hold_in_memory_while_their_storage_is_down(app_config, caplog):
+    caplog.set_level(logging.INFO)
+    # Nothing listens on port 1: every hit on the storage is refused.
+    app = limited_app(app_config, RATELIMIT_STORAGE_URI="redis://:s3cret@127.0.0.1:1/0")
+    try:
+        world = seed(app)
+        flooder, neighbour = Phone(app, world.code), Phone(app, world.code)
+        statuses = [flooder.share(f"spam {i}").status_code for i in range(11)]
+        assert statuses == [201] * 10 + [429]  # counted in this worker's memory meanwhile
+        assert neighbour.share("A real tip").status_code == 201
+        assert app.test_client().get("/healthz").get_json()["ratelimit_storage"] == (
+            "memory-fallback"
+        )
+    finally:
+        close_app(app)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(
+        "fault ratelimit started: rate limit storage unreachable at redis://127.0.0.1:1/0 ("
+    )
+    assert "s3cret" not in caplog.text
