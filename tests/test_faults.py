@@ -318,7 +318,7 @@ def test_a_redis_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
         assert redis_started.startswith(
             f"fault redis started: Redis unreachable at {own_redis.url}"
         )
-        assert "read the database about once a second" in redis_started
+        assert "look at the database about once a second" in redis_started
         [limits_started] = named(lines, "fault ratelimit started: ")
         assert f"rate limit storage unreachable at {own_redis.url} (ConnectionError" in (
             limits_started

@@ -119,8 +119,8 @@ class RedisNotifier(LocalNotifier):
             log,
             what=f"Redis unreachable at {shown}",
             meanwhile=(
-                "shares are still saved; live screens on other workers are not rung, they "
-                "read the database about once a second until Redis is back"
+                "shares are still saved, and live screens look at the database about once a "
+                "second instead of waiting to be rung, until Redis is back"
             ),
             back=f"Redis answers again at {shown}; live screens are rung through it again",
             interval=fault_interval,
