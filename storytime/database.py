@@ -1,18 +1,22 @@
-"""Database engine settings and the write-transaction helper."""
+"""Database engine settings, the write-transaction helper and the retry after a lost connection."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -34,7 +38,12 @@ CHECKPOINT_RETRY_SECONDS = 1.0
 CHECKPOINT_RETRY_FOR_SECONDS = 600.0
 _retrying: set[str] = set()
 _retrying_guard = threading.Lock()
+# SQLSTATEs of a connection the server ended: class 08 (connection exception), and the
+# server shutting down, crashing, or ending the session (pg_terminate_backend).
+LOST_CONNECTION_STATES = ("57P01", "57P02", "57P03")
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @event.listens_for(Engine, "connect")
@@ -120,6 +129,60 @@ def commit_keeping(*objects: Any) -> None:
         for obj in list(session.identity_map.values()):
             if id(obj) not in kept:
                 session.expire(obj)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Return whether `exc` says the database connection was lost or could not be made.
+
+    SQLAlchemy marks an error that invalidated its connection; a connection that fails
+    to open (PostgreSQL restarting, refusing) is a psycopg OperationalError without a
+    SQLSTATE. A refused query (a lock timeout, a deadlock, SQLite's "database is
+    locked") is not a disconnect.
+    """
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    psycopg = sys.modules.get("psycopg")  # never imported on SQLite: no psycopg error then
+    if psycopg is None or not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in LOST_CONNECTION_STATES
+
+
+def disconnect_reason(exc: BaseException) -> str:
+    """Return the driver's first line about a lost connection (no SQL, no values)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0] if lines else 'connection lost'}"
+
+
+def retry_once_if_disconnected(work: Callable[P, T]) -> Callable[P, T]:
+    """Run `work` once more, from the start, when the database connection was lost during it.
+
+    Only for work that is one transaction and safe to repeat (a share or check-in found
+    again by its client id) and that starts with nothing of the caller's pending in the
+    session: the lost transaction is rolled back whole. The pool replaces the dead
+    connection (and, with pool_pre_ping, every other one the server dropped). A second
+    loss is raised for the error handler to answer 503.
+    """
+
+    @functools.wraps(work)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return work(*args, **kwargs)
+        except DBAPIError as exc:
+            if not is_disconnect(exc):
+                raise
+            reason = disconnect_reason(exc)
+        # Outside the except block: a second failure is not chained to the first.
+        db.session.rollback()
+        log.warning(
+            "Database connection lost during %s (%s); trying once more", work.__name__, reason
+        )
+        return work(*args, **kwargs)
+
+    return run
 
 
 def erases_text() -> None:

@@ -12,9 +12,15 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from storytime.database import disconnect_reason, is_disconnect
 from storytime.extensions import db
+
+# What a 503 after a lost database connection asks clients to wait: the pool has already
+# replaced the connection, so a retry soon usually goes through.
+DISCONNECT_RETRY_AFTER = 5
 
 TITLES = {
     400: _l("That request did not make sense"),
@@ -94,6 +100,7 @@ def slug_for(code: int) -> str:
         422: "invalid",
         429: "rate_limited",
         500: "server_error",
+        503: "unavailable",
     }.get(code, "error")
 
 
@@ -167,8 +174,42 @@ def handle_unexpected(exc: Exception):
     return handle_http_error(InternalServerError())
 
 
+def handle_database_error(exc: DBAPIError):
+    """Answer a lost database connection with a 503 and one log line; anything else is a 500.
+
+    The request's transaction died with its connection, so nothing of it was saved; the
+    pool replaces the connection, and the client sends again (a share's client id makes
+    that safe). Not a traceback: the cause is outside the code, and one line says it.
+    """
+    if not is_disconnect(exc):
+        return handle_unexpected(exc)
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.remove()  # the session's connection is gone: start the next one afresh
+    current_app.logger.warning(
+        "Database connection lost on %s %s (%s); answered 503",
+        request.method,
+        request.path,
+        disconnect_reason(exc),
+    )
+    headers = {"Retry-After": str(DISCONNECT_RETRY_AFTER)}
+    # The 500 wording fits: not the visitor's fault, try again in a minute (translated).
+    message = str(HINTS[500])
+    if wants_json():
+        response, _status = error_response(
+            503, message, error=slug_for(503), retry_after=DISCONNECT_RETRY_AFTER
+        )
+    else:
+        response = _error_page(503, TITLES[500], message)
+    response.status_code = 503
+    response.headers.update(headers)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

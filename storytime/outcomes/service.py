@@ -17,7 +17,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from storytime import settings
-from storytime.database import begin_write, commit_keeping, erases_text
+from storytime.database import (
+    begin_write,
+    commit_keeping,
+    erases_text,
+    retry_once_if_disconnected,
+)
 from storytime.errors import ApiError
 from storytime.events.log import record
 from storytime.extensions import db
@@ -159,6 +164,7 @@ def parse_comments(comments: Any) -> dict[str, str]:
     return parsed
 
 
+@retry_once_if_disconnected
 def check_in(
     storytime: Storytime,
     phone: str,
@@ -173,7 +179,8 @@ def check_in(
 
     The same client id again answers with the stored check-in (a resend); another
     check-in from the phone for the storytime replaces the first. Nothing is stored
-    when any value is refused.
+    when any value is refused. The client id makes a database connection lost on the
+    way safe to retry once.
     """
     if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
         require_open(storytime, now)  # a closed storytime says so first

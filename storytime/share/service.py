@@ -17,7 +17,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from storytime.database import begin_write, commit_keeping, erases_text
+from storytime.database import (
+    begin_write,
+    commit_keeping,
+    erases_text,
+    retry_once_if_disconnected,
+)
 from storytime.errors import ApiError
 from storytime.events.log import record
 from storytime.extensions import db
@@ -118,6 +123,7 @@ def _validated(
     return kind, text, name
 
 
+@retry_once_if_disconnected
 def create_share(
     storytime: Storytime,
     *,
@@ -132,7 +138,8 @@ def create_share(
 
     ``allow_screen=None`` means the phone made no choice: the kind's default applies
     (questions go to the librarian only). Sending the same client id again (a phone
-    retrying after a dropped connection) returns the share saved the first time.
+    retrying after a dropped connection) returns the share saved the first time; that
+    is also why a database connection lost on the way is retried here once.
     """
     if not CLIENT_ID_PATTERN.match(client_id or ""):
         raise ShareError(_l("This page is out of date. Please reload it."), 400, field="client_id")
