@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -36,6 +37,28 @@ class RequestSlots:
         # file, an export), whose remaining work is mostly waiting on the network.
         with self._slots:
             return self.app(environ, start_response)
+
+
+class SocketGateway(wsgi.Gateway_10):
+    """Cheroot's WSGI gateway, lending the connection's socket to the app for one request.
+
+    The live stream sets a send timeout on it (STREAM_SEND_TIMEOUT_SECONDS) rather than the
+    whole server using that timeout: cheroot's `timeout` also closes idle kept-alive
+    connections and bounds reading requests, which keep their own setting.
+    """
+
+    def get_environ(self):
+        environ = super().get_environ()
+        environ["storytime.socket"] = self.req.conn.socket
+        return environ
+
+    def respond(self):
+        try:
+            super().respond()
+        finally:
+            # The next request on this kept-alive connection reads with the server's timeout.
+            with contextlib.suppress(OSError):
+                self.req.conn.socket.settimeout(self.req.server.timeout)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,6 +124,7 @@ def run_server(app: Flask, host: str, port: int, threads: int) -> None:
         timeout=120,
         shutdown_timeout=5,
     )
+    server.gateway = SocketGateway
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         server.start()

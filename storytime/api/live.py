@@ -6,7 +6,7 @@ Opening, closing and the quiet screen go through `PATCH /api/v1/storytimes/<id>`
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request, stream_with_context
+from flask import Response, abort, current_app, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import ObjectDeletedError
@@ -17,7 +17,7 @@ from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.live.access import feed_reader
 from storytime.live.feed import read_feed, storytime_for_staff
-from storytime.live.stream import event_stream
+from storytime.live.stream import event_stream, limit_send_time
 from storytime.models import Share, Storytime
 from storytime.security import DatabaseInteger
 from storytime.share.present import share_for_staff
@@ -72,6 +72,8 @@ def live_stream(storytime_id: int):
     # The generator opens its own sessions; hold nothing from this one while streaming.
     db.session.remove()
     body = event_stream(storytime_id, reader=reader, after=after, display_token=token)
+    # A screen that stops reading is dropped once a write has waited this long.
+    limit_send_time(request.environ, current_app.config["STREAM_SEND_TIMEOUT_SECONDS"])
     response = Response(stream_with_context(body), mimetype="text/event-stream")
     # no-transform: proxies must not compress or rewrite (that would buffer the stream).
     # no-store: it is live, and the display's and staff's feeds are nobody else's.

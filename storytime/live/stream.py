@@ -7,12 +7,18 @@ and the wait still wakes us at once. The database session is released before
 every wait, so an idle stream holds no connection and, on SQLite, no read
 snapshot (a WAL reader that never ends its transaction would not see new
 commits, and would stop checkpoints).
+
+A screen that stops reading (asleep, off the Wi-Fi) fills the socket's buffers, and the
+next write would then wait for it forever, holding a server thread: the view gives the
+stream's writes a timeout (STREAM_SEND_TIMEOUT_SECONDS), after which the server drops the
+connection and closes the generator.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +31,10 @@ from storytime.live.feed import DISPLAY, mentions_storytime, read_events, render
 from storytime.models import Storytime
 
 RETRY_MS = 2000
+# Where a server lends the connection's socket: gunicorn, and the embedded server (serve.py).
+SOCKET_KEYS = ("gunicorn.socket", "storytime.socket")
+
+log = logging.getLogger(__name__)
 
 
 def frame(item: dict[str, Any]) -> str:
@@ -45,6 +55,22 @@ def token_is_current(storytime: Storytime | None, token: str | None) -> bool:
     return hmac.compare_digest(storytime.display_token.encode(), token.encode())
 
 
+def limit_send_time(environ: dict[str, Any], seconds: float | None) -> bool:
+    """Make every write of this response give up after `seconds`; False where not possible.
+
+    Both servers put the socket back as it was before their next request on the connection
+    (gthread sets it blocking again; serve.py restores cheroot's own timeout).
+    """
+    if not seconds or not str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/1"):
+        return False  # an HTTP/2 socket carries other requests' streams too
+    for key in SOCKET_KEYS:
+        sock = environ.get(key)
+        if sock is not None:
+            sock.settimeout(seconds)
+            return True
+    return False
+
+
 def event_stream(
     storytime_id: int,
     *,
@@ -56,8 +82,41 @@ def event_stream(
 ) -> Iterator[str]:
     """Yield SSE text for one storytime until `max_seconds` pass or the link is revoked.
 
-    Run it inside an app context (the view uses `stream_with_context`).
+    Run it inside an app context (the view uses `stream_with_context`). The server writes
+    each piece between two steps: closed after a piece was being written for about
+    STREAM_SEND_TIMEOUT_SECONDS, the write timed out, which is logged.
     """
+    send_timeout = current_app.config["STREAM_SEND_TIMEOUT_SECONDS"]
+    frames = _frames(storytime_id, reader, after, display_token, max_seconds, heartbeat_seconds)
+    writing_since = None
+    try:
+        for text in frames:
+            writing_since = time.monotonic()
+            yield text
+            writing_since = None
+    except GeneratorExit:
+        waited = time.monotonic() - writing_since if writing_since else 0
+        if send_timeout and waited >= 0.9 * send_timeout:  # 0.9: timers are not exact
+            log.info(
+                "Dropped a live stream of storytime %s: its screen read nothing for %.0f s "
+                "(STREAM_SEND_TIMEOUT_SECONDS)",
+                storytime_id,
+                waited,
+            )
+        raise
+    finally:
+        frames.close()
+
+
+def _frames(
+    storytime_id: int,
+    reader: str,
+    after: int,
+    display_token: str | None,
+    max_seconds: float | None,
+    heartbeat_seconds: float | None,
+) -> Iterator[str]:
+    """Yield the stream's frames, comments and heartbeats (the loop the module describes)."""
     config = current_app.config
     max_seconds = config["STREAM_MAX_SECONDS"] if max_seconds is None else max_seconds
     heartbeat = (
