@@ -216,12 +216,16 @@ def gunicorn_env(env: dict[str, str], port: int, workers: int, threads: int) -> 
     }
 
 
-def start_embedded(threads: int | None) -> Server:
-    """Start `storytime` (cheroot + SQLite) in a fresh temp instance folder."""
+def start_embedded(threads: int | None, traced: bool = False) -> Server:
+    """Start `storytime` (cheroot + SQLite) in a fresh temp instance folder.
+
+    `traced` runs it under tracemalloc (bench/traced_server.py), writing into the work folder.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="storytime-bench-"))
     port = free_port()
-    env = storytime_env(port, workdir / "instance")
-    command = [str(BIN / "storytime"), "--host", "127.0.0.1", "--port", str(port)]
+    env = storytime_env(port, workdir / "instance", BENCH_TRACE_DIR=str(workdir))
+    program = [sys.executable, "-m", "bench.traced_server"] if traced else [str(BIN / "storytime")]
+    command = [*program, "--host", "127.0.0.1", "--port", str(port)]
     if threads:
         command += ["--threads", str(threads)]
     server = _spawn("embedded", command, env, workdir, port)

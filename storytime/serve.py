@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import queue
 import signal
 import sys
 import threading
@@ -109,6 +110,44 @@ def main(argv: list[str] | None = None) -> None:
     run_server(app, host, port, threads)
 
 
+class _WakeNewestWaiter(threading.Condition):
+    """A condition whose `notify` wakes the thread that began waiting last, not first."""
+
+    def notify(self, n: int = 1) -> None:
+        # Mirrors CPython's Condition.notify, taking waiters from the other end.
+        if not self._is_owned():  # type: ignore[attr-defined]
+            raise RuntimeError("cannot notify on un-acquired lock")
+        waiters = self._waiters  # type: ignore[attr-defined]
+        while waiters and n > 0:
+            waiter = waiters.pop()
+            try:
+                waiter.release()
+            except RuntimeError:  # released by an interrupted notify before (gh-92530)
+                continue
+            n -= 1
+
+
+class HotThreadsQueue(queue.Queue):
+    """Cheroot's queue of accepted connections, handed to the thread that was idle last.
+
+    All idle threads wait on this queue. A plain queue wakes the one that has waited
+    longest, so requests went round every one of the 1,100 threads, and each kept the
+    stack and allocator pages its requests had touched: memory grew ~20 KB a share for
+    as long as cold threads remained (docs/performance.md, Memory over months). Handing
+    work to the thread freed last keeps requests on a few warm threads.
+    """
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.not_empty = _WakeNewestWaiter(self.mutex)
+
+
+def _use_hot_threads(server: wsgi.Server) -> None:
+    pool = server.requests
+    pool._queue = HotThreadsQueue(pool._queue.maxsize)
+    pool.get = pool._queue.get
+
+
 def run_server(app: Flask, host: str, port: int, threads: int) -> None:
     """Serve until Ctrl+C or SIGTERM, then let ordinary requests finish and end the streams.
 
@@ -125,6 +164,7 @@ def run_server(app: Flask, host: str, port: int, threads: int) -> None:
         shutdown_timeout=5,
     )
     server.gateway = SocketGateway
+    _use_hot_threads(server)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         server.start()

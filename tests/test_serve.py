@@ -8,9 +8,10 @@ import sqlite3
 import threading
 
 import httpx
+import psutil
 import pytest
 
-from storytime.serve import RequestSlots
+from storytime.serve import HotThreadsQueue, RequestSlots
 
 
 def _app(started: threading.Event, release: threading.Event):
@@ -84,3 +85,50 @@ def test_sigterm_stops_the_server_and_ends_its_open_streams(server):
     assert server.process.wait(timeout=20) == 0
     # The stream was ended by the server, not cut: a screen reconnects from there.
     assert outcome.get(timeout=5) == "ended"
+
+
+def _threads_used(queue_: queue.Queue, consumers: int, jobs: int) -> set[str]:
+    """Hand `jobs` items one at a time to `consumers` waiting threads; return who took them."""
+    used: set[str] = set()
+    done = threading.Semaphore(0)
+
+    def consume() -> None:
+        while (item := queue_.get()) is not None:
+            used.add(threading.current_thread().name)
+            item.release()
+
+    threads = [threading.Thread(target=consume, name=f"c{n}") for n in range(consumers)]
+    for thread in threads:
+        thread.start()
+    for _ in range(jobs):
+        queue_.put(done)
+        assert done.acquire(timeout=10)
+    for _ in threads:
+        queue_.put(None)
+    for thread in threads:
+        thread.join(10)
+    return used
+
+
+def test_work_goes_to_the_thread_idle_last_not_round_all_of_them():
+    # A plain queue wakes the longest waiter: one job at a time visits every thread.
+    assert len(_threads_used(queue.Queue(), consumers=20, jobs=60)) > 10
+    assert len(_threads_used(HotThreadsQueue(), consumers=20, jobs=60)) <= 2
+
+
+@pytest.mark.slow
+def test_the_server_keeps_requests_on_a_few_warm_threads(server):
+    code, _storytime_id = server.seed()
+    server.start()  # 64 threads (tests/real_server.py)
+    process = psutil.Process(server.process.pid)
+    before = {thread.id: thread.user_time + thread.system_time for thread in process.threads()}
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for _ in range(400):  # one at a time, like a quiet room; ~5 ms of CPU each
+            assert client.get(f"/j/{code}").status_code == 200
+    worked = [
+        thread.id
+        for thread in process.threads()
+        if thread.user_time + thread.system_time > before.get(thread.id, 0.0)
+    ]
+    # Every thread that ran a request keeps its pages: round all 64 is what grew memory.
+    assert len(worked) <= 8, f"{len(worked)} threads ran 400 sequential requests"
