@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from flask import Flask
+from flask import logging as flask_logging
 
 from storytime.events import notifier_for
 
@@ -75,8 +76,25 @@ class StreamEnder:
         thread.join(timeout)
 
 
+def log_like_gunicorn(worker: Any) -> None:
+    """Send Storytime's own log lines (INFO and up) to gunicorn's error log, in its format.
+
+    gunicorn configures only its own loggers: the app's fault and stream lines would
+    otherwise reach stderr bare (warnings) or not at all (INFO).
+    """
+    logger = logging.getLogger("storytime")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for handler in worker.log.error_log.handlers:
+        if handler not in logger.handlers:
+            logger.addHandler(handler)
+    # Flask's own handler would print each line a second time, in another format.
+    logger.removeHandler(flask_logging.default_handler)
+
+
 def post_worker_init(worker: Any) -> None:
     """Start the watcher that ends the streams when this worker begins to stop."""
+    log_like_gunicorn(worker)
     app = find_flask_app(worker.wsgi)
     if app is None:
         worker.log.warning("Not a Flask app: live streams end only when they time out")

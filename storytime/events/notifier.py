@@ -174,10 +174,12 @@ class RedisNotifier(LocalNotifier):
         return self._connected.is_set()
 
     def close(self) -> None:
-        """Stop the listener thread and end the waiting streams."""
+        """End the waiting streams, then stop the listener thread."""
+        # Streams first: a stopping worker must not keep its screens while the listener
+        # finishes its last second-long poll.
+        super().close()
         self._stopped.set()
         self._thread.join(timeout=3)
         for client in (self._redis, self._listener_redis):
             with contextlib.suppress(Exception):
                 client.close()
-        super().close()
