@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from storytime.auth.sessions import session_for_token
+from storytime.database import begin_write, commit_keeping
 from storytime.errors import ApiError
 from storytime.extensions import db, login_manager
 from storytime.models import ApiToken, User, now_utc
@@ -48,12 +49,16 @@ def user_for_token(token: str) -> User | None:
     if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
         return None
     now = now_utc()
+    user = api_token.user
     if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
+        # A write transaction of its own: on SQLite a read cannot become a write once
+        # another process has written meanwhile ("database is locked" at once, a 500).
+        begin_write()
         db.session.execute(
             update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
         )
-        db.session.commit()
-    return api_token.user
+        commit_keeping(user)
+    return user
 
 
 def bearer_token() -> str | None:
