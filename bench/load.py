@@ -62,6 +62,7 @@ class Settings:
     interval: float
     burst_shares: int
     drain: float
+    steady_rate: float
     threads: int | None
     workers: int
     max_seconds: float
@@ -105,6 +106,7 @@ class Run:
     rooms: list[Room] = field(default_factory=list)
     shares: list[ShareSent] = field(default_factory=list)
     post_seconds: list[float] = field(default_factory=list)
+    burst_post_seconds: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     join_client: list[float] = field(default_factory=list)
     join_server: list[float] = field(default_factory=list)
@@ -200,7 +202,7 @@ class Phone:
         self.token = match.group(1) if match else ""
         return True
 
-    async def share(self) -> bool:
+    async def share(self, burst: bool = False) -> bool:
         kind = random.choice(KINDS)
         body = {
             "kind": kind,
@@ -224,6 +226,8 @@ class Phone:
             self.run.errors[f"share {response.status_code}"] += 1
             return False
         self.run.post_seconds.append(acked - started)
+        if burst:
+            self.run.burst_post_seconds.append(acked - started)
         answer = response.json()
         self.run.shares.append(
             ShareSent(self.room, int(answer["id"]), bool(answer.get("shown")), acked)
@@ -236,8 +240,14 @@ async def phone_life(phone: Phone, settings: Settings, clock: dict, burst: async
     await asyncio.sleep(random.uniform(0, settings.arrival))
     if not await phone.open_join_page():
         return
+    # With --steady-rate the phones together offer that many shares a second.
+    interval = (
+        settings.rooms * settings.phones / settings.steady_rate
+        if settings.steady_rate
+        else settings.interval
+    )
     while True:
-        wait = random.expovariate(1 / settings.interval)
+        wait = random.expovariate(1 / interval)
         if time.perf_counter() + wait >= clock["steady_end"]:
             break
         await asyncio.sleep(wait)
@@ -245,7 +255,7 @@ async def phone_life(phone: Phone, settings: Settings, clock: dict, burst: async
             phone.run.steady_acks += 1
     await burst.wait()
     for _ in range(settings.burst_shares):
-        if await phone.share():
+        if await phone.share(burst=True):
             phone.run.burst_acks += 1
             clock["burst_last_ack"] = time.perf_counter()
 
@@ -500,6 +510,7 @@ def rows(run: Run, baseline: Run | None) -> dict[str, str]:
         if base_rate and run is not baseline
         else "-",
         "share POST p50/p99 ms": f"{_ms(_percentile(run.post_seconds, 50))}/{_ms(_percentile(run.post_seconds, 99))}",
+        "burst share POST p50/p99 ms": f"{_ms(_percentile(run.burst_post_seconds, 50))}/{_ms(_percentile(run.burst_post_seconds, 99))}",
         "share->screen p50 ms": _ms(_percentile(latencies, 50)) if has_streams else "-",
         "share->screen p95 ms": _ms(_percentile(latencies, 95)) if has_streams else "-",
         "share->screen p99 ms": _ms(_percentile(latencies, 99)) if has_streams else "-",
@@ -532,6 +543,19 @@ def table(columns: list[tuple[str, dict[str, str]]]) -> str:
     )
 
 
+# Any of these on the command line runs that one scenario instead of the targets.
+SCENARIO_OPTIONS = (
+    "rooms",
+    "phones",
+    "streams",
+    "arrival",
+    "steady",
+    "interval",
+    "steady-rate",
+    "burst-shares",
+)
+
+
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     parser = argparse.ArgumentParser(
         prog="python -m bench.load",
@@ -552,6 +576,12 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         "--interval", type=float, default=12.0, help="mean seconds between one phone's shares"
     )
     parser.add_argument(
+        "--steady-rate",
+        type=float,
+        default=0.0,
+        help="shares/s offered by all phones together in the steady phase (overrides --interval)",
+    )
+    parser.add_argument(
         "--burst-shares", type=int, default=2, help="shares each phone sends in the burst"
     )
     parser.add_argument(
@@ -569,12 +599,25 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         "--redis-url", default="redis://127.0.0.1:6379/11", help="Redis database (flushed)"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare baseline")
+    parser.add_argument(
+        "--targets",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the issue's target table: a burst phase and a steady 60/s phase (the default "
+        "when no room, phone, stream or rhythm option is given)",
+    )
     args = parser.parse_args(argv)
-    limits = (args.rooms, args.phones, args.streams, args.burst_shares)
+    if args.targets is None:
+        args.targets = not any(
+            f"--{name}" in arg
+            for arg in (argv if argv is not None else sys.argv[1:])
+            for name in SCENARIO_OPTIONS
+        )
     if (
-        (min(limits) < 1 and args.streams != 0)
+        min(args.rooms, args.phones) < 1
+        or args.burst_shares < 0
         or args.rooms * args.phones > 20000
-        or args.streams > 20
+        or not 0 <= args.streams <= 20
     ):
         parser.error("keep 1 <= rooms*phones <= 20000 and 0 <= streams <= 20")
     settings = Settings(
@@ -586,6 +629,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         interval=args.interval,
         burst_shares=args.burst_shares,
         drain=args.drain,
+        steady_rate=args.steady_rate,
         threads=args.threads,
         workers=args.workers,
         max_seconds=args.max_seconds,
@@ -593,28 +637,40 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     return args, settings
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the chosen configurations and their baselines; print one table."""
-    args, settings = parse_args(argv)
-    total_streams = settings.rooms * settings.streams
+def run_config(
+    config: str, settings: Settings, args: argparse.Namespace, baseline: bool
+) -> tuple[Run, Run | None]:
+    """Run one configuration (and its bare baseline, served the same way) with `settings`."""
     # gunicorn gives each worker what the OS hands it, not an even share: size for all streams.
-    gthreads = settings.threads or total_streams + 64
-    columns: list[tuple[str, dict[str, str]]] = []
+    gthreads = settings.threads or settings.rooms * settings.streams + 64
+    if config == "embedded":
+        run = run_one("embedded", settings, lambda: servers.start_embedded(settings.threads))
+        base_start = lambda: servers.start_baseline("embedded", settings.threads or 200, 1)  # noqa: E731
+    else:
+        run = run_one(
+            "scaleout",
+            settings,
+            lambda: servers.start_scaleout(
+                settings.workers, gthreads, args.database, args.redis_url
+            ),
+        )
+        base_start = lambda: servers.start_baseline("scaleout", gthreads, settings.workers)  # noqa: E731
+    base = run_one(f"baseline-{config}", settings, base_start) if baseline else None
+    return run, base
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the chosen configurations and their baselines; print the tables."""
+    args, settings = parse_args(argv)
     configs = ["embedded", "scaleout"] if args.config == "both" else [args.config]
+    if args.targets:
+        from bench.targets import run_targets
+
+        print(run_targets(configs, settings, args))
+        return
+    columns: list[tuple[str, dict[str, str]]] = []
     for config in configs:
-        if config == "embedded":
-            run = run_one("embedded", settings, lambda: servers.start_embedded(settings.threads))
-            base_start = lambda: servers.start_baseline("embedded", settings.threads or 200, 1)  # noqa: E731
-        else:
-            run = run_one(
-                "scaleout",
-                settings,
-                lambda: servers.start_scaleout(
-                    settings.workers, gthreads, args.database, args.redis_url
-                ),
-            )
-            base_start = lambda: servers.start_baseline("scaleout", gthreads, settings.workers)  # noqa: E731
-        baseline = None if args.no_baseline else run_one(f"baseline-{config}", settings, base_start)
+        run, baseline = run_config(config, settings, args, not args.no_baseline)
         columns.append((config, rows(run, baseline)))
         if baseline:
             columns.append((f"baseline ({config})", rows(baseline, baseline)))
