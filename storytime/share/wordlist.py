@@ -57,7 +57,7 @@ def as_shown(text: str) -> str:
 
 def matches_word_list(*texts: str | None) -> bool:
     """Return whether any of the texts holds a word or phrase from the library's word list."""
-    pattern = _pattern(tuple(settings.word_list()))
+    pattern = _pattern(settings.words())
     if pattern is None:
         return False
     return any(
