@@ -1,9 +1,10 @@
 """Server-Sent Events for one storytime, as a plain generator the view wraps.
 
-The loop: note the notifier's generation, read the log after the last id sent,
-send it, then wait for the generation to move (or for the heartbeat). Reading
+The loop: note the notifier's generation, take the page of events after the last id
+sent, send it, then wait for the generation to move (or for the heartbeat). Reading
 the generation *before* the database means a commit landing between the read
-and the wait still wakes us at once. The database session is released before
+and the wait still wakes us at once. The streams of one room and reader woken
+together share one read and one rendered page (fanout.py, issue 19). The database session is released before
 every wait, so an idle stream holds no connection and, on SQLite, no read
 snapshot (a WAL reader that never ends its transaction would not see new
 commits, and would stop checkpoints).
@@ -17,7 +18,6 @@ connection and closes the generator.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -27,7 +27,8 @@ from flask import current_app
 
 from storytime.events import notifier_for
 from storytime.extensions import db
-from storytime.live.feed import DISPLAY, mentions_storytime, read_events, render_feed
+from storytime.live.fanout import Page, rendered_feeds
+from storytime.live.feed import DISPLAY
 from storytime.models import Storytime
 
 RETRY_MS = 2000
@@ -37,15 +38,19 @@ SOCKET_KEYS = ("gunicorn.socket", "storytime.socket")
 log = logging.getLogger(__name__)
 
 
-def frame(item: dict[str, Any]) -> str:
-    """Return one SSE frame for a feed item."""
-    data = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-    return f"id: {item['id']}\nevent: {item['type']}\ndata: {data}\n\n"
-
-
 def comment(text: str) -> str:
     """Return an SSE comment line (ignored by browsers, keeps proxies from timing out)."""
     return f": {text}\n\n"
+
+
+def _ending(page: Page, reader: str, display_token: str | None) -> str | None:
+    """Return why this stream must end after `page` ("gone", "revoked"), or None."""
+    if page.storytime is None:
+        return "gone"
+    # Each display checks its own link against the row the page was rendered with.
+    if reader == DISPLAY and not token_is_current(page.storytime, display_token):
+        return "revoked"
+    return None
 
 
 def token_is_current(storytime: Storytime | None, token: str | None) -> bool:
@@ -123,49 +128,49 @@ def _frames(
         config["STREAM_HEARTBEAT_SECONDS"] if heartbeat_seconds is None else heartbeat_seconds
     )
     notifier = notifier_for(current_app)
+    feeds = rendered_feeds(current_app)
     started = last_sent = time.monotonic()
     deadline = started + max_seconds
+    not_before = 0.0
     try:
         # Headers leave with the first bytes; browsers then wait `retry` ms between reconnects.
         yield f"retry: {RETRY_MS}\n" + comment("storytime live stream")
-        storytime = None
         while True:
             seen = notifier.generation(storytime_id)
-            events = read_events(storytime_id, after, reader)
-            ending = None
-            # The storytime's row is read on the first pass, when an event is about the
-            # storytime (its state, the quiet screen, a new display link: every change to
-            # it is logged) and when a wake brings nothing (it may have been deleted). In
-            # a run of shares the stream reads only the log.
-            if storytime is None or not events or mentions_storytime(events):
-                storytime = db.session.get(Storytime, storytime_id)
-                if storytime is None:
-                    ending = "gone"
-                elif reader == DISPLAY and not token_is_current(storytime, display_token):
-                    ending = "revoked"
-            if not ending:
-                feed = render_feed(storytime, events, after, reader)
-            # End the read before sending or sleeping: no connection is held while idle,
-            # nor by a stream its client abandons in the middle of a frame.
-            db.session.remove()
+            # One stream of the room reads and renders; the others take its page (fanout.py).
+            page = feeds.page(
+                storytime_id,
+                reader,
+                after,
+                seen=seen,
+                generation=lambda: notifier.generation(storytime_id),
+                not_before=not_before,
+            )
+            # The page's reader has already ended its session (fanout.py): no connection is
+            # held while sending or sleeping, nor by a stream abandoned mid-frame.
+            ending = _ending(page, reader, display_token)
             if ending:
                 yield f"event: {ending}\ndata: {{}}\n\n"
                 return
-            for item in feed.items:
-                yield frame(item)
-            if feed.items:
+            if page.text:
+                yield page.text
                 last_sent = time.monotonic()
-            after = feed.last_id
+            after = page.last_id
             now = time.monotonic()
             if now >= deadline:
                 return
-            if feed.more:
+            not_before = 0.0
+            if page.more:
                 continue
             if now - last_sent >= heartbeat:
                 yield comment("heartbeat")
                 last_sent = now
             timeout = min(deadline - now, heartbeat - (now - last_sent))
-            notifier.wait(storytime_id, seen, max(timeout, 0.0))
+            waiting_since = time.monotonic()
+            # The page saw every commit rung up to its generation: wait for the next ring.
+            if not notifier.wait(storytime_id, page.generation, max(timeout, 0.0)):
+                # No ring (a heartbeat): read afresh, the storytime may have been deleted.
+                not_before = waiting_since
             if notifier.closed:  # the server is stopping; the screen reconnects elsewhere
                 return
     finally:
