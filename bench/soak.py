@@ -84,7 +84,10 @@ class Soak:
             for index in leaving:
                 old = self.phones[index]
                 self.phones[index] = await self.new_phone(old.room)
-                await old.client.aclose()
+                # A share of the old phone may still be on its way: close after its timeout.
+                asyncio.get_running_loop().call_later(
+                    45, lambda client=old.client: asyncio.ensure_future(client.aclose())
+                )
 
     async def share_steadily(self) -> None:
         """Send shares at the chosen total rate, the phones in turn (within their limits)."""
