@@ -65,6 +65,7 @@ class Soak:
         self.args, self.server, self.token = args, server, token
         self.run = Run("soak", None)  # type: ignore[arg-type]
         self.phones: list[Phone] = []
+        self.retired: list[Phone] = []
         self.samples: list[tuple[float, int, int]] = []  # (seconds, shares acked, rss)
         self.timeout = httpx.Timeout(30.0, read=60.0)
         self.tls = ssl.create_default_context()
@@ -84,10 +85,8 @@ class Soak:
             for index in leaving:
                 old = self.phones[index]
                 self.phones[index] = await self.new_phone(old.room)
-                # A share of the old phone may still be on its way: close after its timeout.
-                asyncio.get_running_loop().call_later(
-                    45, lambda client=old.client: asyncio.ensure_future(client.aclose())
-                )
+                # A share of the old phone may still be on its way: closed at the end.
+                self.retired.append(old)
 
     async def share_steadily(self) -> None:
         """Send shares at the chosen total rate, the phones in turn (within their limits)."""
@@ -154,7 +153,8 @@ class Soak:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.gather(*(phone.client.aclose() for phone in self.phones))
+            phones = self.phones + self.retired
+            await asyncio.gather(*(phone.client.aclose() for phone in phones))
             await staff.aclose()
             await streams_client.aclose()
 
