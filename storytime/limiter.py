@@ -1,4 +1,4 @@
-"""The rate limiter: Flask-Limiter, whose fall-back to per-worker memory is a logged fault.
+"""The rate limiter: Flask-Limiter, one decision for several limits, storage faults logged.
 
 With Redis as the limit storage (STORYTIME_REDIS_URL), a Redis outage must not take sharing
 down: Flask-Limiter then counts in each worker's memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)
@@ -8,16 +8,31 @@ FAULT_LOG_INTERVAL_SECONDS while it lasts (with the requests limited in memory m
 and when it ends. Flask-Limiter (4.x) has no hook for this, so its flag `_storage_dead` is
 read in one place, `StorytimeLimiter.in_fallback`, and its lines are recognised by their
 messages; tests/test_faults.py stops a real Redis to keep both honest.
+
+`StorytimeLimiter.decide` tests several limits of one request at once and hits them only if
+all pass (docs/performance.md, "One rate-limit decision"): a refused request consumes
+nothing. On Redis that is one Lua script, one round trip, atomic across workers; elsewhere
+the `limits` strategy's test and hit, under a lock when the counters are in this process.
+The outcome goes into Flask-Limiter's request context, so its headers (X-RateLimit-*,
+Retry-After), its 429 and the fault tracking above treat it as one of its own limits.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
+from contextlib import nullcontext
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from flask_limiter._limits import RuntimeLimit  # what RateLimitExceeded is made from
+from limits import RateLimitItem, WindowStats
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from storytime.faults import Fault, describe, redact_url, url_password
 
@@ -29,12 +44,62 @@ FALLING_BACK = "Rate limit storage unreachable - falling back to in-memory stora
 RECOVERED = "Rate limit storage recovered"
 SWALLOWED = "Swallowing error"  # "Failed to rate limit. Swallowing error" and kin
 
+# Test every counter, then increment every one, or none: fixed windows, as limits'
+# incr_expire.lua (a counter's window starts with its first hit). Returns the index (from 1)
+# of the first counter that refuses, or 0, with the count and TTL of that counter (or of the
+# first one), for the X-RateLimit headers.
+DECIDE_SCRIPT = """
+for i = 1, #KEYS do
+    local current = tonumber(redis.call("get", KEYS[i]) or "0")
+    if current >= tonumber(ARGV[2 * i - 1]) then
+        return {i, current, redis.call("ttl", KEYS[i])}
+    end
+end
+local first = 0
+for i = 1, #KEYS do
+    local current = redis.call("incrby", KEYS[i], 1)
+    if current == 1 then
+        redis.call("expire", KEYS[i], ARGV[2 * i])
+    end
+    if i == 1 then
+        first = current
+    end
+end
+return {0, first, redis.call("ttl", KEYS[1])}
+"""
+
+
+class Rule(NamedTuple):
+    """One limit of a request's decision: the limit, whose count (key), and which (scope)."""
+
+    item: RateLimitItem
+    key: str
+    scope: str
+
+
+class _Decided(RequestLimit):
+    """A limit as Flask-Limiter reports it, with its window already known when it is."""
+
+    def __init__(self, limiter: Limiter, rule: Rule, args: list[str], breached: bool) -> None:
+        super().__init__(limiter, rule.item, args, breached, shared=True)
+        self.rule = rule
+
+    def knowing(self, count: int, ttl: int) -> _Decided:
+        """Fill in the window from a count and TTL the decision read (no storage read later)."""
+        # RequestLimit reads `_window` lazily from the storage; this is what it would read.
+        self._window = WindowStats(max(ttl, 0) + time.time(), max(0, self.limit.amount - count))
+        return self
+
 
 class StorytimeLimiter(Limiter):
     """A Limiter that reports its storage failing over to memory, and back, as a fault."""
 
     _fallback_reason = ""
     _storage_password = ""
+    _script_for: RedisStorage | None = None
+    _script = None
+    # Test-then-hit in this process's memory is one step for every thread.
+    _memory_lock = threading.Lock()
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app as Flask-Limiter does, then watch its storage for this app."""
@@ -76,6 +141,81 @@ class StorytimeLimiter(Limiter):
             return "memory-fallback"
         uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
         return urlsplit(uri).scheme or "memory"
+
+    @property
+    def active(self) -> bool:
+        """Return whether limits are enforced (RATELIMIT_ENABLED, and bound to an app)."""
+        return bool(self.enabled and self.initialized)
+
+    def decide(self, rules: list[Rule]) -> None:
+        """Allow this request against every rule, counting it once in each, or raise a 429.
+
+        The rules are tested in Flask-Limiter's order (shortest window first, then as given)
+        and the first that is spent refuses; nothing is counted then. A storage that fails
+        is given up for memory, as Flask-Limiter does (see the module's docstring).
+        """
+        if not rules or not self.active:
+            return
+        rules = sorted(rules, key=lambda rule: rule.item.GRANULARITY.seconds)
+        try:
+            self._decide(rules)
+        except RateLimitExceeded:
+            raise
+        except Exception:
+            if self._in_memory_fallback_enabled and not self._storage_dead:
+                self.logger.warning(FALLING_BACK)  # the filter keeps the reason, drops the line
+                self._storage_dead = True
+                self._decide(rules)
+            elif self._swallow_errors:
+                self.logger.exception("Failed to rate limit. Swallowing error")
+            else:
+                raise
+
+    def _decide(self, rules: list[Rule]) -> None:
+        strategy = self.limiter  # the fallback's while the storage is given up
+        prefix = [self._key_prefix] if self._key_prefix else []
+        limits = [_Decided(self, rule, [*prefix, rule.key, rule.scope], False) for rule in rules]
+        storage = strategy.storage
+        if type(strategy) is FixedWindowRateLimiter and type(storage) is RedisStorage:
+            refused = self._decide_in_redis(storage, limits)
+        else:
+            refused = self._decide_with(strategy, limits)
+        context = self.context
+        context.view_rate_limits = limits
+        context.view_rate_limit = limits[0] if refused is None else limits[refused]
+        if refused is not None:
+            self._refuse(limits[refused])
+
+    def _decide_in_redis(self, storage: RedisStorage, limits: list[_Decided]) -> int | None:
+        if self._script_for is not storage:  # a new app's storage (tests make many)
+            self._script = storage.get_connection().register_script(DECIDE_SCRIPT)
+            self._script_for = storage
+        keys = [storage.prefixed_key(limit.key) for limit in limits]
+        args = [n for limit in limits for n in (limit.limit.amount, limit.limit.get_expiry())]
+        refused, count, ttl = self._script(keys=keys, args=args)
+        header = limits[refused - 1 if refused else 0]
+        header.knowing(int(count), int(ttl))
+        return refused - 1 if refused else None
+
+    def _decide_with(self, strategy, limits: list[_Decided]) -> int | None:
+        local = isinstance(strategy.storage, MemoryStorage)
+        with self._memory_lock if local else nullcontext():
+            for number, limit in enumerate(limits):
+                if not strategy.test(limit.limit, *limit.request_args):
+                    return number
+            for number, limit in enumerate(limits):
+                # Only another process's hit in between refuses here: what was hit stays hit.
+                if not strategy.hit(limit.limit, *limit.request_args):
+                    return number
+        return None
+
+    def _refuse(self, limit: _Decided) -> None:
+        limit.breached = True
+        rule = limit.rule
+        self.logger.info(
+            "ratelimit %s (%s) exceeded at endpoint: %s", rule.item, rule.key, rule.scope
+        )
+        raise RateLimitExceeded(RuntimeLimit(rule.item, lambda: rule.key, rule.scope, shared=True))
 
     def _report_storage(self, _exc: BaseException | None = None) -> None:
         fault: Fault | None = current_app.extensions.get(FAULT_KEY)

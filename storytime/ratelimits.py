@@ -5,34 +5,44 @@ limited per phone (its `st_phone` cookie) and per storytime, with only a
 generous ceiling per address. Unknown join codes are limited per address, so
 codes cannot be walked; a code that exists is neither counted nor refused there.
 Each limit is a setting (`STORYTIME_RATELIMIT_…`), its default in `config.Defaults`.
+
+The decorators stack into one wrapper per view, and a request's limits are one decision
+(`StorytimeLimiter.decide`): keys computed once, every limit tested, all hit only if all
+pass, so a refused share consumes nothing (docs/performance.md, "One rate-limit decision").
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import lru_cache, wraps
 from typing import Any
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
 
 from storytime.extensions import limiter
+from storytime.limiter import Rule
 from storytime.share.phone import COOKIE_NAME, COOKIE_PATTERN
 from storytime.share.service import phone_hash
 from storytime.storytimes.service import code_exists, normalise_code
 
-
-def _setting(name: str) -> Callable[[], str]:
-    """Read a limit from the config at request time, so tests and admins can change it."""
-    return lambda: str(current_app.config[name])
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def phone_or_address_key() -> str:
+@lru_cache(maxsize=64)
+def _items(value: str) -> tuple[RateLimitItem, ...]:
+    """Parse a limit setting ("10 per minute; 120 per hour"), once per distinct value."""
+    return tuple(dict.fromkeys(parse_many(value))) if value else ()
+
+
+def _phone_key(address: str) -> str:
     """Key on the phone's random cookie (hashed); a phone without one counts by address."""
     cookie = request.cookies.get(COOKIE_NAME, "")
     if COOKIE_PATTERN.match(cookie):
         return "phone:" + phone_hash(cookie)
-    return "address:" + get_remote_address()
+    return "address:" + address
 
 
 def storytime_key() -> str:
@@ -48,36 +58,55 @@ def address_key() -> str:
     return "address:" + get_remote_address()
 
 
-def _is_unsafe() -> bool:
-    return request.method in {"POST", "PUT", "PATCH", "DELETE"}
+def _rules(share: bool, unknown_code: bool) -> list[Rule]:
+    """Return the limits this request draws on, each with its key, computed once."""
+    config = current_app.config  # read per request, so tests and admins can change a limit
+    remote = get_remote_address()
+    address = "address:" + remote
+    scopes: list[tuple[str, str, str]] = []
+    # Reading a page is never limited per share; looking up an unknown code always is.
+    if share and request.method in UNSAFE_METHODS:
+        scopes += [
+            ("share-phone", "RATELIMIT_SHARE_PER_PHONE", _phone_key(remote)),
+            ("share-storytime", "RATELIMIT_SHARE_PER_STORYTIME", storytime_key()),
+            ("share-address", "RATELIMIT_SHARE_PER_ADDRESS", address),
+        ]
+    if unknown_code and not names_a_known_code():
+        scopes.append(("unknown-code", "RATELIMIT_UNKNOWN_CODE_PER_ADDRESS", address))
+    return [
+        Rule(item, key, scope)
+        for scope, setting, key in scopes
+        for item in _items(str(config[setting]))
+    ]
+
+
+def _limited(view: Callable[..., Any], *, share: bool, unknown_code: bool) -> Callable[..., Any]:
+    """Wrap a view in one decision; stacked decorators merge into that one."""
+    stacked = getattr(view, "_storytime_limits", None)
+    if stacked is not None:
+        view, was_share, was_unknown_code = stacked
+        share, unknown_code = share or was_share, unknown_code or was_unknown_code
+
+    @wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        if limiter.active:
+            limiter.decide(_rules(share, unknown_code))
+        return view(*args, **kwargs)
+
+    limited._storytime_limits = (view, share, unknown_code)  # type: ignore[attr-defined]
+    return limited
 
 
 def share_limits(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Limit sending and changing shares: per phone, per storytime, and per address."""
-    exempt = lambda: not _is_unsafe()  # noqa: E731 - reading the page is never limited here
-    # Shared scopes: the form and the JSON endpoint draw on the same allowance.
-    decorated = limiter.shared_limit(
-        _setting("RATELIMIT_SHARE_PER_PHONE"),
-        "share-phone",
-        key_func=phone_or_address_key,
-        exempt_when=exempt,
-    )(view)
-    decorated = limiter.shared_limit(
-        _setting("RATELIMIT_SHARE_PER_STORYTIME"),
-        "share-storytime",
-        key_func=storytime_key,
-        exempt_when=exempt,
-    )(decorated)
-    return limiter.shared_limit(
-        _setting("RATELIMIT_SHARE_PER_ADDRESS"),
-        "share-address",
-        key_func=address_key,
-        exempt_when=exempt,
-    )(decorated)
+    """Limit sending and changing shares: per phone, per storytime, and per address.
+
+    The scopes are shared: the form and the JSON endpoint draw on the same allowance.
+    """
+    return _limited(view, share=True, unknown_code=False)
 
 
-# Every phone request asks whether its code exists (twice per share, once per limit), and a
-# storytime's code seldom stops existing: a code found is believed for a while, per app.
+# Every phone request asks whether its code exists, and a storytime's code seldom stops
+# existing: a code found is believed for a while, per app.
 KNOWN_CODE_SECONDS = 30.0
 KNOWN_CODES_MAX = 10_000
 
@@ -103,9 +132,4 @@ def code_lookup_limit(view: Callable[..., Any]) -> Callable[..., Any]:
     A code that exists is neither counted nor refused: a walker behind the library's
     address must not lock the room out of its own storytime.
     """
-    return limiter.shared_limit(
-        _setting("RATELIMIT_UNKNOWN_CODE_PER_ADDRESS"),
-        "unknown-code",
-        key_func=address_key,
-        exempt_when=names_a_known_code,
-    )(view)
+    return _limited(view, share=False, unknown_code=True)
