@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from storytime.events import notifier_for
@@ -46,23 +47,30 @@ def record(
     # is on every phone's path (see docs/performance.md, The share's write).
     connection = db.session.connection()
     event_id = connection.execute(
-        insert(Event.__table__)
-        .values(
-            storytime_id=storytime_id,
-            type=type_,
-            share_id=share.id if share is not None else share_id,
-            public=public,
-            created_at=now_utc(),
-        )
-        .returning(Event.__table__.c.id)
+        _insert_event(),
+        {
+            "storytime_id": storytime_id,
+            "type": type_,
+            "share_id": share.id if share is not None else share_id,
+            "public": public,
+            "created_at": now_utc(),
+        },
     ).scalar_one()
-    connection.execute(
-        update(Storytime.__table__)
-        .where(Storytime.__table__.c.id == storytime_id)
-        .values(last_event_id=event_id)
-    )
+    connection.execute(_note_last_event(), {"id_": storytime_id, "last_event_id": event_id})
     db.session.info.setdefault(TOUCHED_KEY, set()).add(storytime_id)
     return event_id
+
+
+# Built once: every share runs them (building and keying a statement cost more than running it).
+@cache
+def _insert_event():
+    return insert(Event.__table__).returning(Event.__table__.c.id)
+
+
+@cache
+def _note_last_event():
+    table = Storytime.__table__
+    return update(table).where(table.c.id == bindparam("id_"))
 
 
 def events_after(

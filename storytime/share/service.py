@@ -12,10 +12,13 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from storytime.database import (
     begin_write,
@@ -27,6 +30,7 @@ from storytime.errors import ApiError
 from storytime.events.log import record
 from storytime.extensions import db
 from storytime.models import KINDS, Share, Storytime
+from storytime.models.base import now_utc
 from storytime.share.wordlist import matches_word_list
 from storytime.songbook.service import file_song
 
@@ -144,12 +148,14 @@ def create_share(
     if not CLIENT_ID_PATTERN.match(client_id or ""):
         raise ShareError(_l("This page is out of date. Please reload it."), 400, field="client_id")
     storytime_id = storytime.id
-    # A replay is answered before any check: the share was accepted when first sent,
-    # even if the storytime has closed since or the limits changed.
-    existing = _find_by_client_id(storytime_id, client_id)
-    if existing is not None:
-        return _replayed(existing, phone), False
-    kind, text, name = _validated(storytime, kind, text, name)
+    # A replay is answered whatever else is wrong: the share was accepted when first sent,
+    # even if the storytime has closed since or the limits changed. It is not looked for
+    # up front, though: the (storytime, client id) unique constraint finds it for free on
+    # the insert (see docs/performance.md, "The share's statements").
+    try:
+        kind, text, name = _validated(storytime, kind, text, name)
+    except ShareError as error:
+        return _replay_or(error, storytime_id, client_id, phone)
     if allow_screen is None:
         allow_screen = kind not in PRIVATE_BY_DEFAULT
     # Read the word list before taking the write lock: it is not part of the write.
@@ -157,37 +163,46 @@ def create_share(
     begin_write()
     # Lock the storytime before inserting, or two shares deadlock on PostgreSQL (see
     # docs/performance.md, Lock order); read its state again: it may have closed meanwhile.
-    current = db.session.execute(
-        db.select(Storytime.state, Storytime.moderation)
-        .where(Storytime.id == storytime_id)
-        .with_for_update()
-    ).one_or_none()
+    current = db.session.execute(_state_for_update(), {"storytime_id": storytime_id}).one_or_none()
     if current is None or current.state != "open":  # closed while we waited for the lock
         db.session.rollback()
-        raise ShareError(_l("This storytime is not open for sharing right now."), 409)
-    held = allow_screen and (current.moderation == "review" or words_match)
-    share = Share(
-        storytime_id=storytime_id,
-        kind=kind,
-        text=text,
-        name=name,
-        allow_screen=allow_screen,
-        on_screen=allow_screen and not held,
-        held=held,
-        client_id=client_id,
-        phone=phone,
-    )
-    db.session.add(share)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same client id was saved since the check above: a phone's retry that
-        # raced its first attempt. The unique constraint decides; answer with that share.
+        closed = ShareError(_l("This storytime is not open for sharing right now."), 409)
+        return _replay_or(closed, storytime_id, client_id, phone)
+    held = bool(allow_screen and (current.moderation == "review" or words_match))
+    now = now_utc()
+    values = {
+        "storytime_id": storytime_id,
+        "kind": kind,
+        "text": text,
+        "name": name,
+        "allow_screen": bool(allow_screen),
+        "on_screen": bool(allow_screen and not held),
+        "held": held,
+        "hidden_by_staff": False,
+        "pinned": False,
+        "answered": False,
+        "starred": False,
+        "phone": phone,
+        "client_id": client_id,
+        "note": "",
+        "song_entry_id": None,
+        "created_at": now,
+        "updated_at": now,
+        "purged_at": None,
+    }
+    # Core, not a unit-of-work flush: the values are all known here, and the share
+    # answered with is built from them (no read after the write).
+    connection = db.session.connection()
+    share_id = connection.execute(_insert_share(connection.dialect.name), values).scalar()
+    if share_id is None:
+        # The same client id was saved before: a phone's retry. The unique constraint
+        # decides, also when the retry raced its first attempt; answer with that share.
         db.session.rollback()
         existing = _find_by_client_id(storytime_id, client_id)
-        if existing is None:
-            raise
+        if existing is None:  # deleted meanwhile: the phone's share is gone
+            raise ShareError(_l("This page is out of date. Please reload it."), 409)
         return _replayed(existing, phone), False
+    share = _as_loaded(Share(id=share_id, **values))
     if kind == "song":
         file_song(share)
     record(
@@ -199,6 +214,43 @@ def create_share(
     )
     commit_keeping(share)
     return share, True
+
+
+@cache
+def _state_for_update():
+    return (
+        db.select(Storytime.state, Storytime.moderation)
+        .where(Storytime.id == bindparam("storytime_id"))
+        .with_for_update()
+    )
+
+
+@cache
+def _insert_share(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: no id back means a replay."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Share.__table__)
+        .on_conflict_do_nothing(index_elements=["storytime_id", "client_id"])
+        .returning(Share.__table__.c.id)
+    )
+
+
+def _as_loaded(share: Share) -> Share:
+    """Put a share just inserted with Core into the session, as if loaded: nothing to flush."""
+    make_transient_to_detached(share)
+    db.session.add(share)
+    return share
+
+
+def _replay_or(
+    error: ShareError, storytime_id: int, client_id: str, phone: str
+) -> tuple[Share, bool]:
+    """Answer a replay with the share first saved; raise `error` when this is no replay."""
+    existing = _find_by_client_id(storytime_id, client_id)
+    if existing is None:
+        raise error
+    return _replayed(existing, phone), False
 
 
 def _find_by_client_id(storytime_id: int, client_id: str) -> Share | None:

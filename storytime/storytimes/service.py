@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -59,15 +61,21 @@ def new_display_token() -> str:
 
 def find_live_by_code(code: str) -> Storytime | None:
     """Return the storytime that is not closed with this code, whatever its case."""
-    # Its prompts come in the same statement: every share and join page needs them.
     return (
-        db.session.execute(
-            db.select(Storytime)
-            .options(joinedload(Storytime.prompts))
-            .where(Storytime.code == normalise_code(code), Storytime.state != "closed")
-        )
+        db.session.execute(_live_by_code(), {"code": normalise_code(code)})
         .unique()
         .scalar_one_or_none()
+    )
+
+
+@cache
+def _live_by_code():
+    # Its prompts come in the same statement: every share and join page needs them. Built
+    # once: every phone request runs it, and building (and keying) it cost more than running.
+    return (
+        db.select(Storytime)
+        .options(joinedload(Storytime.prompts))
+        .where(Storytime.code == bindparam("code"), Storytime.state != "closed")
     )
 
 
