@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from factories import Staff, make_app, make_branch, make_storytime
+from factories import Staff, close_app, make_app, make_branch, make_storytime
 from flask import render_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -492,10 +492,27 @@ def test_the_pair_form_needs_a_screen_or_a_storytime(app, tv, librarian):
     assert librarian.post("/screens/pair", data={"code": code}, csrf=False).status_code == 400
 
 
-def test_pairing_is_rate_limited_per_account(app_config, staff):
-    app = make_app(
-        {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_SCREEN_PAIRING": "3/minute"}
-    )
+@pytest.fixture
+def limited_app(app_config):
+    """Return a maker of apps with rate limits on; each is closed after the test.
+
+    An app left open keeps its pooled PostgreSQL connections until the garbage collector
+    finds them, in some later test, still open.
+    """
+    made = []
+
+    def build(**limits):
+        app = make_app({**app_config, "RATELIMIT_ENABLED": True, **limits})
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        close_app(app)
+
+
+def test_pairing_is_rate_limited_per_account(limited_app):
+    app = limited_app(RATELIMIT_SCREEN_PAIRING="3/minute")
     made = make_storytime(app)
     client = app.test_client()
     Staff(app).signed_in(client, "librarian", "central")
@@ -513,8 +530,8 @@ def test_pairing_is_rate_limited_per_account(app_config, staff):
     )
 
 
-def test_starting_pairings_is_rate_limited_per_address(app_config):
-    app = make_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_TV_PAIRING": "2/hour"})
+def test_starting_pairings_is_rate_limited_per_address(limited_app):
+    app = limited_app(RATELIMIT_TV_PAIRING="2/hour")
     first, second, third = (app.test_client() for _ in range(3))
 
     assert first.get("/tv").status_code == 200
