@@ -15,6 +15,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from seeded_world import Phone, build_url, page_csrf, seed, sign_in, table_snapshot
 
 from storytime import create_app
+from storytime.extensions import db
+from storytime.models import Branch
+from storytime.screens.service import add_screen
 
 ROOT = Path(__file__).resolve().parent.parent
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -312,6 +315,13 @@ def test_the_display_may_be_framed_only_by_the_configured_origin(framed_app):
     assert display.status_code == 200
     assert_safe_headers(display, "display", ancestors="https://www.library.org")
     assert "X-Frame-Options" not in display.headers
+    # A TV's permanent screen link is a display too: signage pages may frame it.
+    with framed_app.app_context():
+        branch = db.session.get(Branch, world.branch_ids["central"])
+        screen_token = add_screen(branch).token
+    screen = client.get(f"/screen/{screen_token}")
+    assert screen.status_code == 200
+    assert_safe_headers(screen, "screen", ancestors="https://www.library.org")
     # Everything else stays unframeable.
     assert_safe_headers(client.get("/"), "home")
     assert client.get("/").headers["X-Frame-Options"] == "DENY"
