@@ -31,7 +31,7 @@ from flask import Flask, current_app
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter._limits import RuntimeLimit  # what RateLimitExceeded is made from
 from limits import RateLimitItem, WindowStats
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from storytime.faults import Fault, describe, redact_url, url_password
@@ -43,6 +43,7 @@ FAULT_KEY = "storytime_ratelimit_fault"
 FALLING_BACK = "Rate limit storage unreachable - falling back to in-memory storage"
 RECOVERED = "Rate limit storage recovered"
 SWALLOWED = "Swallowing error"  # "Failed to rate limit. Swallowing error" and kin
+COUNTERS_SCHEME = "storytime-memory"  # MemoryCounters, for RATELIMIT_STORAGE_URI memory://
 
 # Test every counter, then increment every one, or none: fixed windows, as limits'
 # incr_expire.lua (a counter's window starts with its first hit). Returns the index (from 1)
@@ -91,6 +92,68 @@ class _Decided(RequestLimit):
         return self
 
 
+class MemoryCounters(Storage):
+    """Fixed-window counters in this process's memory: what "memory://" means here.
+
+    limits' MemoryStorage starts a thread 10 ms after each hit to scan every counter for
+    expired ones: at a share every few milliseconds, a thread start per share and a scan of
+    every phone's counters 100 times a second (docs/performance.md, "Counters in memory").
+    Here a counter past its window reads as 0 and starts again when hit; the expired ones
+    are dropped at most once a minute, inline.
+    """
+
+    STORAGE_SCHEME = [COUNTERS_SCHEME]
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.counters: dict[str, tuple[int, float]] = {}  # key: (count, window's end)
+        self._lock = threading.Lock()
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Add to the counter, starting its window if it has none or it has ended."""
+        now = time.time()
+        with self._lock:
+            if now >= self._next_sweep:
+                self.counters = {k: v for k, v in self.counters.items() if v[1] > now}
+                self._next_sweep = now + self.SWEEP_SECONDS
+            count, ends = self.counters.get(key, (0, 0.0))
+            if ends <= now:
+                count, ends = 0, now + expiry
+            self.counters[key] = (count + amount, ends)
+            return count + amount
+
+    def get(self, key: str) -> int:
+        """Return the count in the counter's current window (0 once it has ended)."""
+        count, ends = self.counters.get(key, (0, 0.0))
+        return count if ends > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        """Return when the counter's window ends (now when it has none)."""
+        now = time.time()
+        return max(self.counters.get(key, (0, now))[1], now)
+
+    def check(self) -> bool:
+        """Return True: memory is always there."""
+        return True
+
+    def reset(self) -> int:
+        """Forget every counter; return how many there were."""
+        with self._lock:
+            count, self.counters = len(self.counters), {}
+        return count
+
+    def clear(self, key: str) -> None:
+        """Forget one counter."""
+        with self._lock:
+            self.counters.pop(key, None)
+
+
 class StorytimeLimiter(Limiter):
     """A Limiter that reports its storage failing over to memory, and back, as a fault."""
 
@@ -103,13 +166,18 @@ class StorytimeLimiter(Limiter):
 
     def init_app(self, app: Flask) -> None:
         """Bind to the app as Flask-Limiter does, then watch its storage for this app."""
+        # "memory://" with fixed windows (the defaults) counts in MemoryCounters; the limiter
+        # is one per process and each app sets (or unsets) this for itself.
+        uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        memory = urlsplit(uri).scheme == "memory"
+        fixed = app.config.get("RATELIMIT_STRATEGY", "fixed-window") == "fixed-window"
+        self._storage_uri = f"{COUNTERS_SCHEME}://" if memory and fixed else None
         super().init_app(app)
         if not self.enabled:
             return
         # One limiter serves every app made in the process (tests make many); a new app's
         # storage starts out alive, whatever became of the last one.
         self._storage_dead = False
-        uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
         self._storage_password = url_password(uri)
         shown = redact_url(uri)
         app.extensions[FAULT_KEY] = Fault(
@@ -198,7 +266,7 @@ class StorytimeLimiter(Limiter):
         return refused - 1 if refused else None
 
     def _decide_with(self, strategy, limits: list[_Decided]) -> int | None:
-        local = isinstance(strategy.storage, MemoryStorage)
+        local = isinstance(strategy.storage, MemoryCounters | MemoryStorage)
         with self._memory_lock if local else nullcontext():
             for number, limit in enumerate(limits):
                 if not strategy.test(limit.limit, *limit.request_args):

@@ -97,6 +97,18 @@ def _limited(view: Callable[..., Any], *, share: bool, unknown_code: bool) -> Ca
     return limited
 
 
+@limiter.request_filter
+def _decided_here() -> bool:
+    """Spare the views decided here Flask-Limiter's own pass: it would find no limits there.
+
+    Not while the storage is down: that pass is where Flask-Limiter looks for it again.
+    """
+    if limiter.in_fallback:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return hasattr(view, "_storytime_limits")
+
+
 def share_limits(view: Callable[..., Any]) -> Callable[..., Any]:
     """Limit sending and changing shares: per phone, per storytime, and per address.
 
