@@ -45,7 +45,7 @@ from typing import Any
 from flask import Flask
 
 from storytime.extensions import db
-from storytime.live.feed import mentions_storytime, read_events, render_feed
+from storytime.live.feed import PAGE_SIZE, mentions_storytime, read_events, render_feed
 from storytime.models import Storytime
 
 EXTENSION_KEY = "storytime_rendered_feeds"
@@ -105,14 +105,22 @@ class _Room:
 class RenderedFeeds:
     """Pages of the live feed rendered once per wake in this process, thread-safe."""
 
-    def __init__(self, max_rooms: int = MAX_ROOMS, max_kept_chars: int = MAX_KEPT_CHARS) -> None:
+    def __init__(
+        self,
+        max_rooms: int = MAX_ROOMS,
+        max_kept_chars: int = MAX_KEPT_CHARS,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
         self._lock = threading.Lock()
         self._rooms: OrderedDict[tuple[int, str], _Room] = OrderedDict()
         self.max_rooms = max_rooms
         self.max_kept_chars = max_kept_chars
-        # Counters for tests and benchmarks: pages rendered, pages a stream took from another.
+        self.page_size = page_size
+        # Counters for tests and benchmarks: pages rendered, pages a stream took from another,
+        # streams waiting for another's render now.
         self.renders = 0
         self.shared = 0
+        self.waiting = 0
 
     def __len__(self) -> int:
         with self._lock:
@@ -151,15 +159,19 @@ class RenderedFeeds:
                 if leading:
                     # Noted here, before the read: the newest generation this render can claim.
                     flight = room.flights[after] = _Flight(after, generation(), time.monotonic())
+                else:
+                    self.waiting += 1
             if leading:
                 return self._render(key, flight)
-            if not flight.done.wait(WAIT_SECONDS):
+            done = flight.done.wait(WAIT_SECONDS)
+            with self._lock:
+                self.waiting -= 1
+                if flight.page is not None:
+                    self.shared += 1
+                    return flight.page
+            if not done:
                 # Stuck behind a slow render: read for ourselves, sharing with nobody.
                 return self._render(key, _Flight(after, generation(), time.monotonic()))
-            if flight.page is not None:
-                with self._lock:
-                    self.shared += 1
-                return flight.page
             # That render failed (its stream has the error): ask again, maybe to lead.
 
     def _room(self, key: tuple[int, str]) -> _Room:
@@ -183,7 +195,7 @@ class RenderedFeeds:
                 kept, fresh_through = (
                     (room.storytime, room.fresh_through) if room is not None else (None, -1)
                 )
-            events = read_events(storytime_id, flight.after, reader)
+            events = read_events(storytime_id, flight.after, reader, limit=self.page_size)
             storytime = kept
             if (
                 kept is None
@@ -196,7 +208,7 @@ class RenderedFeeds:
                 page = Page(flight.after, flight.generation, flight.started, None)
                 fresh = -1
             else:
-                feed = render_feed(storytime, events, flight.after, reader)
+                feed = render_feed(storytime, events, flight.after, reader, limit=self.page_size)
                 page = Page(
                     flight.after,
                     flight.generation,
