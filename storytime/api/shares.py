@@ -16,6 +16,7 @@ from storytime.errors import ApiError, json_object
 from storytime.extensions import db
 from storytime.models import Share, Storytime
 from storytime.ratelimits import code_lookup_limit, share_limits
+from storytime.share.lookup import find_live_for_sharing
 from storytime.share.phone import current_phone
 from storytime.share.present import share_for_phone
 from storytime.share.service import create_share, delete_own_share, edit_own_share
@@ -96,7 +97,8 @@ def create_share_json(code: str):
     name = _string(body, "name", required=False, nullable=True)
     allow_screen = _allow_screen(body)
     client_id = _string(body, "client_id", required=True)
-    storytime = _storytime(code, must_be_open=False)
+    # The live storytime as a share needs it (one statement, no objects); else the closed one.
+    storytime = find_live_for_sharing(code) or _storytime(code, must_be_open=False)
     if storytime.state != "open":
         # A phone replaying a share that did get through before the storytime ended.
         existing = db.session.execute(

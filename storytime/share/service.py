@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,9 @@ from storytime.models import KINDS, Share, Storytime
 from storytime.models.base import now_utc
 from storytime.share.wordlist import matches_word_list
 from storytime.songbook.service import file_song
+
+if TYPE_CHECKING:
+    from storytime.share.lookup import SharingTo
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Unicode categories never kept: controls (but newline and tab), surrogates, unassigned.
@@ -103,7 +107,7 @@ def phone_hash(phone_cookie: str) -> str:
 
 
 def _validated(
-    storytime: Storytime, kind: str, text: str, name: str | None
+    storytime: Storytime | SharingTo, kind: str, text: str, name: str | None
 ) -> tuple[str, str, str | None]:
     config = current_app.config
     if not storytime.is_open:
@@ -129,7 +133,7 @@ def _validated(
 
 @retry_once_if_disconnected
 def create_share(
-    storytime: Storytime,
+    storytime: Storytime | SharingTo,
     *,
     kind: str,
     text: str,
