@@ -8,7 +8,7 @@
 It starts the server itself (loopback only), opens R storytimes with S live streams each,
 and lets P phones (spread over the rooms) share in turn at a steady total rate. Phones come
 and go: every minute a share of them leaves and new ones (new cookies) arrive, as over a
-library's week. Every `--sample` seconds it prints the server's memory (its whole process
+library's week (and none is kept past 100 shares, under its 120-an-hour limit). Every `--sample` seconds it prints the server's memory (its whole process
 tree), the shares acknowledged and the deliveries still missing; at the end, how much
 memory grew per share after the warm-up, and what was lost. See docs/performance.md.
 """
@@ -24,6 +24,7 @@ import signal
 import ssl
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/soak.py`
@@ -66,6 +67,7 @@ class Soak:
         self.run = Run("soak", None)  # type: ignore[arg-type]
         self.phones: list[Phone] = []
         self.retired: list[Phone] = []
+        self.sent: Counter[int] = Counter()  # shares sent, by id(phone)
         self.samples: list[tuple[float, int, int]] = []  # (seconds, shares acked, rss)
         self.timeout = httpx.Timeout(30.0, read=60.0)
         self.tls = ssl.create_default_context()
@@ -79,9 +81,11 @@ class Soak:
         """Every minute, let a share of the phones go home and new ones arrive."""
         while True:
             await asyncio.sleep(60)
-            leaving = random.sample(
-                range(len(self.phones)), int(len(self.phones) * self.args.turnover)
+            # A random few go home, and so does a phone near its hourly limit (120 shares).
+            leaving = set(
+                random.sample(range(len(self.phones)), int(len(self.phones) * self.args.turnover))
             )
+            leaving |= {n for n, phone in enumerate(self.phones) if self.sent[id(phone)] >= 100}
             for index in leaving:
                 old = self.phones[index]
                 self.phones[index] = await self.new_phone(old.room)
@@ -96,7 +100,9 @@ class Soak:
         for index in itertools.cycle(range(len(self.phones))):
             next_at += gap
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-            task = asyncio.create_task(self.phones[index].share())
+            phone = self.phones[index]
+            self.sent[id(phone)] += 1
+            task = asyncio.create_task(phone.share())
             pending.add(task)
             task.add_done_callback(pending.discard)
 
