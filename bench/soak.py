@@ -8,9 +8,10 @@
 It starts the server itself (loopback only), opens R storytimes with S live streams each,
 and lets P phones (spread over the rooms) share in turn at a steady total rate. Phones come
 and go: every minute a share of them leaves and new ones (new cookies) arrive, as over a
-library's week (and none is kept past 100 shares, under its 120-an-hour limit). Every `--sample` seconds it prints the server's memory (its whole process
-tree), the shares acknowledged and the deliveries still missing; at the end, how much
-memory grew per share after the warm-up, and what was lost. See docs/performance.md.
+library's week, and none stays past 100 shares (its limit is 120 an hour). Every
+`--sample` seconds it prints the server's memory (its whole process tree), the shares
+acknowledged and the deliveries still missing; at the end, how much memory grew per share
+after the warm-up, and what was lost. See docs/performance.md.
 """
 
 from __future__ import annotations
