@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import threading
 
 import pytest
 from factories import close_app, make_app, make_storytime
@@ -262,6 +263,48 @@ def test_in_redis_one_decision_counts_once_and_a_refusal_leaves_every_counter_as
         close_app(app)
         server.flushdb()
         server.close()
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "memory",
+        pytest.param(
+            "redis",
+            marks=[
+                pytest.mark.redis,
+                pytest.mark.skipif(redis_missing() is not None, reason=str(redis_missing())),
+            ],
+        ),
+    ],
+)
+def test_phones_sharing_at_the_same_moment_get_exactly_the_allowance(make, storage):
+    extra = {}
+    if storage == "redis":
+        import redis
+
+        extra["RATELIMIT_STORAGE_URI"] = url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+        with redis.Redis.from_url(url) as server:
+            server.flushdb()
+    app = make(RATELIMIT_SHARE_PER_STORYTIME="5 per minute", **extra)
+    world = seed(app)
+    phones = [Phone(app, world.code, address=f"198.51.100.{n}") for n in range(12)]
+    start = threading.Barrier(len(phones))
+    statuses: list[int] = []
+
+    def share(phone: Phone) -> None:
+        start.wait(timeout=30)
+        statuses.append(send(phone).status_code)
+
+    threads = [threading.Thread(target=share, args=(phone,)) for phone in phones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [201] * 5 + [429] * 7
+    if storage == "redis":
+        with redis.Redis.from_url(url) as server:
+            server.flushdb()
 
 
 PHONES, STORYTIMES, ADDRESSES = 3, 2, 2
