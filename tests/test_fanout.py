@@ -298,6 +298,53 @@ def test_streams_waiting_together_get_one_render(app, monkeypatch):
     assert feeds.renders == 1
 
 
+def test_streams_waiting_on_a_render_that_fails_read_for_themselves(app, monkeypatch):
+    storytime = make_storytime(app)
+    share_id = post_share(app, storytime.id, "tip", "Still delivered")
+    entered, release = threading.Event(), threading.Event()
+    real = fanout.read_events
+    calls = []
+
+    def read_events(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            entered.set()
+            assert release.wait(WAIT)
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fanout, "read_events", read_events)
+    feeds = RenderedFeeds()
+    notifier = notifier_for(app)
+    seen = notifier.generation(storytime.id)
+    results: dict = {}
+
+    def ask(name: str) -> None:
+        with app.app_context():
+            try:
+                results[name] = feeds.page(
+                    storytime.id,
+                    STAFF,
+                    0,
+                    seen=seen,
+                    generation=lambda: notifier.generation(storytime.id),
+                )
+            except RuntimeError as error:
+                results[name] = error
+
+    asking = [threading.Thread(target=ask, args=(name,), daemon=True) for name in "ab"]
+    asking[0].start()
+    assert entered.wait(WAIT)
+    asking[1].start()
+    wait_until(lambda: feeds.waiting == 1)
+    release.set()
+    for thread in asking:
+        thread.join(WAIT)
+    assert isinstance(results["a"], RuntimeError)  # the failing stream has the error
+    assert share_ids(results["b"].text) == [share_id]  # the waiting one read for itself
+    assert len(calls) == 2
+
+
 def test_long_logs_come_in_pages_and_an_old_resume_point_reads_its_own(app):
     storytime = make_storytime(app)
     app.extensions[EXTENSION_KEY] = RenderedFeeds(page_size=3)

@@ -225,11 +225,12 @@ class RenderedFeeds:
             self._keep(key, page, fresh)
             return page
         finally:
-            flight.done.set()
+            # Out of the room first: a stream woken by a failed render must not find it again.
             with self._lock:
                 room = self._rooms.get(key)
                 if room is not None and room.flights.get(flight.after) is flight:
                     del room.flights[flight.after]
+            flight.done.set()
 
     def _keep(self, key: tuple[int, str], page: Page, fresh: int) -> None:
         """Keep the page as the key's latest, and its row, unless newer ones are kept."""
