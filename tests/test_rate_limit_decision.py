@@ -14,12 +14,13 @@ import secrets
 import threading
 
 import pytest
-from factories import close_app, make_app, make_storytime
+from factories import StorytimeClient, close_app, make_app, make_storytime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from seeded_world import SHARE, Phone, seed
 from services import redis_missing
 
+from storytime import create_app
 from storytime.extensions import limiter
 
 ACCEPTED = {"api": 201, "form": 302}
@@ -249,11 +250,17 @@ def test_in_redis_one_decision_counts_once_and_a_refusal_leaves_every_counter_as
         assert_refused(send(phone), "api", 3)
         assert counters() == before
         # Another worker on the same Redis sees the same counts: two more at this address.
-        other = limited_app(
-            {**app_config, "INSTANCE_PATH": app_config["INSTANCE_PATH"] + "-2"},
-            DATABASE_URL=app.config["DATABASE_URL"],
-            **settings_,
+        # (create_app, not make_app: the tables are the first app's, and must stay as they are)
+        other = create_app(
+            {
+                **app_config,
+                "INSTANCE_PATH": app_config["INSTANCE_PATH"] + "-2",
+                "DATABASE_URL": app.config["DATABASE_URL"],
+                "RATELIMIT_ENABLED": True,
+                **settings_,
+            }
         )
+        other.test_client_class = StorytimeClient
         statuses = [send(Phone(other, world.code)).status_code for _ in range(3)]
         assert statuses == [201, 201, 429]
         assert not limiter.in_fallback
