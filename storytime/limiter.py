@@ -6,7 +6,7 @@ and goes back to Redis once it answers. It says so in lines of its own, some of 
 per request in a race; here that is one fault, "ratelimit", logged when it starts, once per
 FAULT_LOG_INTERVAL_SECONDS while it lasts (with the requests limited in memory meanwhile)
 and when it ends. Flask-Limiter (4.x) has no hook for this, so its flag `_storage_dead` is
-read in one place, `StorytimeLimiter.in_fallback`, and its lines are recognised by their
+read through `StorytimeLimiter.in_fallback`, and its lines are recognised by their
 messages; tests/test_faults.py stops a real Redis to keep both honest.
 
 `StorytimeLimiter.decide` tests several limits of one request at once and hits them only if
@@ -15,6 +15,10 @@ nothing. On Redis that is one Lua script, one round trip, atomic across workers;
 the `limits` strategy's test and hit, under a lock when the counters are in this process.
 The outcome goes into Flask-Limiter's request context, so its headers (X-RateLimit-*,
 Retry-After), its 429 and the fault tracking above treat it as one of its own limits.
+Deciding, it fails over to memory as Flask-Limiter does, by the same attributes. The
+Flask-Limiter 4.x internals used here: `_storage_dead`, `_in_memory_fallback_enabled`,
+`_swallow_errors`, `_key_prefix`, `_storage_uri` (see `init_app`) and `context`;
+tests/test_rate_limit_decision.py covers each path (memory, Redis, memory while Redis is down).
 """
 
 from __future__ import annotations
