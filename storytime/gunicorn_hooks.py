@@ -96,8 +96,9 @@ def post_worker_init(worker: Any) -> None:
     """Start the watcher that ends the streams when this worker begins to stop."""
     log_like_gunicorn(worker)
     app = find_flask_app(worker.wsgi)
-    if app is None:
-        worker.log.warning("Not a Flask app: live streams end only when they time out")
+    if app is None or "storytime_notifier" not in app.extensions:
+        # Another app under this configuration (bench/baseline.py): nothing to end.
+        worker.log.warning("Not Storytime's app: live streams end only when they time out")
         return
     ender = StreamEnder(worker, app)
     setattr(worker, ATTRIBUTE, ender)
