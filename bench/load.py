@@ -1,7 +1,8 @@
-"""Load Storytime like a library system's Saturday morning and print one table.
+"""Load Storytime like a library system's Saturday morning and print the figures.
 
-    .venv/bin/python -m bench.load                       # both configurations, ~2 minutes
-    .venv/bin/python -m bench.load --rooms 100 --phones 30 --streams 2   # the issue's target
+    .venv/bin/python -m bench.load                       # the targets (bench/targets.py), ~5 min
+    .venv/bin/python -m bench.load --rooms 100 --phones 30 --streams 2   # one scenario
+    .venv/bin/python -m bench.load --steady-rate 60 --burst-shares 0     # a steady offered rate
 
 For each configuration it starts the server itself (loopback only), creates R open
 storytimes, follows each with S live streams (dashboards with a bearer token,
