@@ -16,7 +16,7 @@ from storytime.extensions import db
 from storytime.live.display import WELCOME_NAMES, welcome_line
 from storytime.live.feed import read_feed, storytime_for_display
 from storytime.models import Share, Storytime
-from storytime.share.service import moderate
+from storytime.share.moderation import moderate
 from storytime.storytimes.qr import svg
 from storytime.storytimes.service import set_state
 

@@ -27,7 +27,7 @@ from storytime.live.feed import DISPLAY, STAFF
 from storytime.live.playlist import set_on_screen
 from storytime.live.stream import event_stream
 from storytime.models import Share, Storytime
-from storytime.share.service import moderate
+from storytime.share.moderation import moderate
 from storytime.storytimes.service import (
     delete_storytime,
     rotate_display_token,

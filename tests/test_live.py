@@ -12,7 +12,8 @@ from live_support import post_share
 
 from storytime.extensions import db
 from storytime.models import Share, Storytime
-from storytime.share.service import delete_share, moderate
+from storytime.share.moderation import moderate
+from storytime.share.service import delete_share
 
 DISPLAY_KEYS = {"id", "kind", "text", "name", "pinned", "created_at"}
 

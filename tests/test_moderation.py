@@ -14,7 +14,8 @@ from storytime.auth.tokens import create_token
 from storytime.extensions import db
 from storytime.models import Event, Share, Storytime, User
 from storytime.review.recap import set_included
-from storytime.share.service import ShareGone, delete_share, moderate, save_note
+from storytime.share.moderation import moderate, save_note
+from storytime.share.service import ShareGone, delete_share
 
 ACTIONS = [
     ("PATCH", {"on_screen": False}),

@@ -11,7 +11,8 @@ from live_support import post_share
 from storytime.extensions import db
 from storytime.live.playlist import playlist, playlist_for_display
 from storytime.models import Event, Share, Storytime
-from storytime.share.service import clean_text, moderate
+from storytime.share.moderation import moderate
+from storytime.share.service import clean_text
 from storytime.songbook.grouping import display_title
 
 

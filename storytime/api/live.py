@@ -20,8 +20,9 @@ from storytime.live.feed import read_feed, storytime_for_staff
 from storytime.live.stream import event_stream, limit_send_time
 from storytime.models import Share, Storytime
 from storytime.security import DatabaseInteger
+from storytime.share.moderation import MODERATION_FLAGS, moderate
 from storytime.share.present import share_for_staff
-from storytime.share.service import MODERATION_FLAGS, delete_share, moderate
+from storytime.share.service import delete_share
 from storytime.storytimes.service import rotate_display_token
 
 # 18 digits, as the OpenAPI document says (`maximum`, and a header's `pattern`). Event ids

@@ -30,7 +30,8 @@ from storytime.live.forms import (
 from storytime.live.playlist import PlaylistError, playlist, set_on_screen, set_sung
 from storytime.models import KINDS, Share, Storytime
 from storytime.share.kinds import kind_icon, kind_label
-from storytime.share.service import ShareError, delete_share, moderate, show_held
+from storytime.share.moderation import moderate, show_held
+from storytime.share.service import ShareError, delete_share
 from storytime.storytimes.links import display_url, join_url
 from storytime.storytimes.service import (
     StorytimeError,

@@ -13,7 +13,7 @@ from storytime.redirects import safe_path
 from storytime.review import charts, queries, service
 from storytime.review.forms import FollowUpForm, NoteForm
 from storytime.review.routes import bp, filter_context, flash_errors
-from storytime.share import service as share_service
+from storytime.share import moderation
 
 
 def reviewable_share(share_id: int) -> Share:
@@ -52,7 +52,7 @@ def save_note(share_id: int):
     if not form.validate():
         flash_errors(form)
         return redirect(back), 303
-    share_service.save_note(share, form.note.data or "", bool(form.answered.data))
+    moderation.save_note(share, form.note.data or "", bool(form.answered.data))
     flash(_("Note saved."), "success")
     return redirect(f"{back}#share-{share_id}"), 303
 

@@ -84,7 +84,7 @@ def pin(live_server, storytime_id: int, text: str) -> None:
     live_server.python(
         "from storytime.extensions import db\n"
         "from storytime.models import Share\n"
-        "from storytime.share.service import moderate\n"
+        "from storytime.share.moderation import moderate\n"
         f"share = db.session.execute(db.select(Share).where(Share.storytime_id == {storytime_id},"
         f" Share.text == {text!r})).scalars().first()\n"
         "moderate(share, {'pinned': True})"
