@@ -11,7 +11,8 @@ and go: every minute a share of them leaves and new ones (new cookies) arrive, a
 library's week, and none stays past 100 shares (its limit is 120 an hour). Every
 `--sample` seconds it prints the server's memory (its whole process tree), the shares
 acknowledged and the deliveries still missing; at the end, how much memory grew per share
-after the warm-up, and what was lost. See docs/performance.md.
+after the warm-up, what was lost (not seen `--drain` seconds after the last share) and what
+came late (over 10 s after its 201), with the slowest delivery. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ class Soak:
                 await asyncio.sleep(min(args.sample, max(0.0, end - time.perf_counter())))
                 self.sample(started)
             tasks[-2].cancel()  # stop sharing, let the last events arrive
-            drain_until = time.perf_counter() + 15
+            drain_until = time.perf_counter() + args.drain
             while time.perf_counter() < drain_until and _missing(self.run, float("inf")):
                 await asyncio.sleep(0.2)
         finally:
@@ -172,6 +173,12 @@ class Soak:
         first, last = (after[0], after[-1]) if after else ((0, 0), (0, 0))
         expected = _expected(run)
         lost = sum(1 for share, stream in expected if share.share_id not in stream.arrivals)
+        delays = [
+            stream.arrivals[share.share_id] - share.acked
+            for share, stream in expected
+            if share.share_id in stream.arrivals
+        ]
+        late = sum(1 for delay in delays if delay > LATE_SECONDS)
         streams = [stream for room in run.rooms for stream in room.streams]
         rows = {
             "configuration": args.config,
@@ -180,7 +187,12 @@ class Soak:
             "shares acknowledged (201)": str(len(run.shares)),
             "errors by status": ", ".join(f"{k}: {v}" for k, v in sorted(run.errors.items()))
             or "none",
-            "deliveries expected / lost": f"{len(expected)} / {lost}",
+            f"deliveries expected / lost (unseen {args.drain:g} s after the last share)": (
+                f"{len(expected)} / {lost}"
+            ),
+            f"deliveries late (> {LATE_SECONDS:g} s after the 201) / slowest s": (
+                f"{late} / {max(delays):.2f}" if delays else "0 / -"
+            ),
             "duplicated / disordered": f"{sum(s.duplicates for s in streams)} / "
             f"{sum(s.out_of_order for s in streams)}",
             "rss at start MB": f"{self.samples[0][2] / 2**20:.1f}" if self.samples else "-",
@@ -212,6 +224,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--turnover", type=float, default=0.1, help="share of phones replaced every minute"
     )
     parser.add_argument("--sample", type=float, default=60.0, help="seconds between samples")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=60.0,
+        help="seconds to wait after the last share for deliveries still missing (lost after)",
+    )
     parser.add_argument(
         "--warmup", type=float, default=5.0, help="minutes left out of the growth figure"
     )
