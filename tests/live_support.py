@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import queue
 import secrets
+import threading
+import time
 
+import pytest
 from flask import Flask
 
 from storytime.extensions import db
@@ -69,3 +73,33 @@ def parse_sse(text: str) -> list[dict]:
 def events_of(frames: list[dict]) -> list[dict]:
     """Return only the frames that carry an event."""
     return [frame for frame in frames if "event" in frame]
+
+
+def read_stream(client, url: str) -> queue.Queue:
+    """Read a live stream in a thread; its text arrives on the queue, then None at the end."""
+    chunks: queue.Queue = queue.Queue()
+
+    def run() -> None:
+        try:
+            response = client.get(url, buffered=False)
+            for chunk in response.response:
+                chunks.put(chunk.decode() if isinstance(chunk, bytes) else chunk)
+            response.close()
+        finally:
+            chunks.put(None)
+
+    threading.Thread(target=run, daemon=True).start()
+    return chunks
+
+
+def text_until(chunks: queue.Queue, needle: str, seconds: float) -> str:
+    """Return the stream's text once it holds `needle`; fail after `seconds`."""
+    text, deadline = "", time.monotonic() + seconds
+    while needle not in text:
+        try:
+            chunk = chunks.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            pytest.fail(f"{needle!r} did not arrive within {seconds} s: {text!r}")
+        assert chunk is not None, f"the stream ended without {needle!r}: {text!r}"
+        text += chunk
+    return text

@@ -11,42 +11,24 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from factories import make_storytime
+from live_support import events_of, parse_sse, read_stream, text_until
+from pg_faults import SERVER, Killer, LostAnswer, admin_connection, end_backend
 from services import missing, postgres_missing
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storytime.database import is_disconnect, retry_once_if_disconnected
 from storytime.extensions import db
 from storytime.models import CheckIn, Event, Share
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 SHARE_INSERT = re.compile(r'^\s*INSERT INTO "?share"?\s', re.IGNORECASE)
 SHARE_UPDATE = re.compile(r'^\s*UPDATE "?share"?\s', re.IGNORECASE)
 CHECKIN_WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE) "?check_?in"?\s', re.IGNORECASE)
 CLIENT_ID = "7d1f0c2e-5b8a-4c3d-9e6f-0a1b2c3d4e5f"
-GONE_DEADLINE_SECONDS = 10
-
-
-def _admin():
-    import psycopg
-
-    return psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=3)
-
-
-def end_backend(admin, pid: int) -> None:
-    """End a backend as an operator would, and wait until it is surely gone."""
-    assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
-    # Its next statement must meet a dead socket, not race the backend's exit.
-    deadline = time.monotonic() + GONE_DEADLINE_SECONDS
-    while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
-        assert time.monotonic() < deadline, f"backend {pid} still there"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -57,7 +39,7 @@ def pg_url() -> Iterator[str]:
     import psycopg
 
     try:
-        admin = _admin()
+        admin = admin_connection()
     except psycopg.OperationalError as exc:
         pytest.skip(missing(f"PostgreSQL is not reachable at 127.0.0.1:5432 as postgres ({exc})"))
     name = f"storytime_dbretry_{uuid.uuid4().hex[:12]}"
@@ -77,27 +59,6 @@ def app_config(app_config: dict, request: pytest.FixtureRequest) -> dict:
     return {**app_config, "DATABASE_URL": request.getfixturevalue("pg_url")}
 
 
-class Killer:
-    """End the request's database backend when it is about to run a matching statement."""
-
-    def __init__(self, engine, pattern: re.Pattern, times: int) -> None:
-        self.engine, self.pattern, self.left = engine, pattern, times
-        self.killed: list[int] = []
-        event.listen(engine, "before_cursor_execute", self._maybe_kill)
-
-    def _maybe_kill(self, _conn, cursor, statement, _params, _context, _many) -> None:
-        if self.left <= 0 or not self.pattern.match(statement):
-            return
-        self.left -= 1
-        pid = cursor.connection.info.backend_pid
-        with _admin() as admin:
-            end_backend(admin, pid)
-        self.killed.append(pid)
-
-    def remove(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._maybe_kill)
-
-
 @pytest.fixture
 def kill(app) -> Iterator:
     """Return a function arming a Killer on the app's engine; disarmed after the test."""
@@ -112,6 +73,21 @@ def kill(app) -> Iterator:
     yield arm
     for killer in killers:
         killer.remove()
+
+
+@pytest.fixture
+def lose_answer(app) -> Iterator:
+    """Return a function arming a LostAnswer on the app's engine; disarmed after the test."""
+    armed: list[LostAnswer] = []
+
+    def arm(pattern: re.Pattern) -> LostAnswer:
+        with app.app_context():
+            armed.append(LostAnswer(db.engine, pattern))
+        return armed[-1]
+
+    yield arm
+    for lost in armed:
+        lost.remove()
 
 
 @pytest.fixture
@@ -170,6 +146,30 @@ def test_a_share_whose_connection_is_killed_is_saved_once_by_the_retry(app, clie
     assert again.status_code == 200 and again.get_json()["id"] == share_id
     assert len(rows(app, Share)) == 1
     assert_one_short_warning(logs, "create_share", "trying once more")
+
+
+@pytest.mark.postgres
+def test_a_share_whose_commit_landed_but_whose_answer_was_lost_reaches_the_screen_at_once(
+    app, client, lose_answer, logs
+):
+    storytime = make_storytime(app)
+    # No heartbeat before the stream ends at 8 s: only a ring brings the share sooner.
+    app.config.update(STREAM_HEARTBEAT_SECONDS=60, STREAM_MAX_SECONDS=8)
+    url = f"/api/v1/storytimes/{storytime.id}/stream?token={storytime.display_token}"
+    chunks = read_stream(client, url)
+    text_until(chunks, "live stream", seconds=5)
+    lost = lose_answer(SHARE_INSERT)
+    response = client.post(f"/api/v1/storytimes/{storytime.code}/shares", json=share_body())
+    assert lost.landed == 1, "the fault was not injected"
+    # The retry finds the share the lost commit saved, and answers it as saved.
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    share_id = response.get_json()["id"]
+    assert [share.id for share in rows(app, Share)] == [share_id]
+    [event] = events_of(parse_sse(text_until(chunks, "event: share.", seconds=4)))
+    assert event["data"]["share"]["id"] == share_id
+    assert_one_short_warning(logs, "create_share", "trying once more")
+    while chunks.get(timeout=15) is not None:  # let the stream end before the database goes
+        pass
 
 
 @pytest.mark.postgres
@@ -269,7 +269,7 @@ def test_connections_dropped_while_idle_are_replaced_before_use(app, client, log
     storytime = make_storytime(app)
     assert client.get(f"/api/v1/storytimes/{storytime.code}/shares/mine").status_code == 200
     name = pg_url.rsplit("/", 1)[1]
-    with _admin() as admin:
+    with admin_connection() as admin:
         ended = [
             pid
             for (pid,) in admin.execute(

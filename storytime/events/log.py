@@ -118,6 +118,12 @@ def _ring_when_ended(session: Session, transaction: Any) -> None:
 
 
 @sa_event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    """Nothing was written, so nobody needs waking."""
-    session.info.pop(TOUCHED_KEY, None)
+def _ring_after_rollback(session: Session) -> None:
+    """Ring anyway: a COMMIT whose answer was lost with its connection may have landed.
+
+    The retry then finds the share saved and records nothing, so without this ring screens
+    would wait for their next heartbeat. A needless ring costs each stream one read.
+    """
+    touched = session.info.pop(TOUCHED_KEY, None)
+    if touched:
+        session.info.setdefault(RING_KEY, set()).update(touched)
