@@ -1,6 +1,7 @@
 """What the librarian may do with a share: show, hide, pin, mark answered, star, note.
 
-Each action is one transaction through share_change (service.py), so every screen follows.
+Each action is one transaction that logs an event per share it changes, so every screen
+follows; most go through share_change (service.py).
 """
 
 from __future__ import annotations
