@@ -75,31 +75,48 @@ def events_of(frames: list[dict]) -> list[dict]:
     return [frame for frame in frames if "event" in frame]
 
 
-def read_stream(client, url: str) -> queue.Queue:
-    """Read a live stream in a thread; its text arrives on the queue, then None at the end."""
+WAIT = 10  # seconds a test waits for a frame that comes at once when it works
+
+
+def read_stream(client, url: str, threads: list[threading.Thread], **kwargs) -> queue.Queue:
+    """Read a live stream in a thread added to `threads`; text chunks arrive, then None.
+
+    Join the threads before the app goes, or a reader left running opens a connection
+    after teardown. A stream that does not answer 200 fails the test from its thread.
+    """
     chunks: queue.Queue = queue.Queue()
 
     def run() -> None:
         try:
-            response = client.get(url, buffered=False)
+            response = client.get(url, buffered=False, **kwargs)
+            assert response.status_code == 200, response.status_code
             for chunk in response.response:
                 chunks.put(chunk.decode() if isinstance(chunk, bytes) else chunk)
             response.close()
         finally:
             chunks.put(None)
 
-    threading.Thread(target=run, daemon=True).start()
+    thread = threading.Thread(target=run, daemon=True)
+    threads.append(thread)
+    thread.start()
     return chunks
 
 
-def text_until(chunks: queue.Queue, needle: str, seconds: float) -> str:
-    """Return the stream's text once it holds `needle`; fail after `seconds`."""
-    text, deadline = "", time.monotonic() + seconds
-    while needle not in text:
+def wait_for(chunks: queue.Queue, predicate, seconds: float | None = None) -> tuple[str, bool]:
+    """Read chunks until `predicate(text so far)` holds or the stream ends; return the text.
+
+    With `seconds`, fail once that long has passed without the predicate holding.
+    """
+    text = ""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
+        timeout = WAIT if deadline is None else max(deadline - time.monotonic(), 0.01)
         try:
-            chunk = chunks.get(timeout=max(deadline - time.monotonic(), 0.01))
+            chunk = chunks.get(timeout=timeout)
         except queue.Empty:
-            pytest.fail(f"{needle!r} did not arrive within {seconds} s: {text!r}")
-        assert chunk is not None, f"the stream ended without {needle!r}: {text!r}"
+            pytest.fail(f"the stream sent nothing awaited within {timeout:.0f} s: {text!r}")
+        if chunk is None:
+            return text, False
         text += chunk
-    return text
+        if predicate(text):
+            return text, True

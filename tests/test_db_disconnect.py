@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from factories import make_storytime
-from live_support import events_of, parse_sse, read_stream, text_until
+from live_support import events_of, parse_sse, read_stream, wait_for
 from pg_faults import SERVER, Killer, LostAnswer, admin_connection, end_backend
 from services import missing, postgres_missing
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -156,20 +157,24 @@ def test_a_share_whose_commit_landed_but_whose_answer_was_lost_reaches_the_scree
     # No heartbeat before the stream ends at 8 s: only a ring brings the share sooner.
     app.config.update(STREAM_HEARTBEAT_SECONDS=60, STREAM_MAX_SECONDS=8)
     url = f"/api/v1/storytimes/{storytime.id}/stream?token={storytime.display_token}"
-    chunks = read_stream(client, url)
-    text_until(chunks, "live stream", seconds=5)
-    lost = lose_answer(SHARE_INSERT)
-    response = client.post(f"/api/v1/storytimes/{storytime.code}/shares", json=share_body())
-    assert lost.landed == 1, "the fault was not injected"
-    # The retry finds the share the lost commit saved, and answers it as saved.
-    assert response.status_code in (200, 201), response.get_data(as_text=True)
-    share_id = response.get_json()["id"]
-    assert [share.id for share in rows(app, Share)] == [share_id]
-    [event] = events_of(parse_sse(text_until(chunks, "event: share.", seconds=4)))
-    assert event["data"]["share"]["id"] == share_id
-    assert_one_short_warning(logs, "create_share", "trying once more")
-    while chunks.get(timeout=15) is not None:  # let the stream end before the database goes
-        pass
+    readers: list[threading.Thread] = []
+    chunks = read_stream(client, url, readers)
+    try:
+        assert wait_for(chunks, lambda text: "live stream" in text)[1]
+        lost = lose_answer(SHARE_INSERT)
+        response = client.post(f"/api/v1/storytimes/{storytime.code}/shares", json=share_body())
+        assert lost.landed == 1, "the fault was not injected"
+        # The retry finds the share the lost commit saved, and answers it as saved.
+        assert response.status_code in (200, 201), response.get_data(as_text=True)
+        share_id = response.get_json()["id"]
+        assert [share.id for share in rows(app, Share)] == [share_id]
+        text, arrived = wait_for(chunks, lambda text: "event: share." in text, seconds=4)
+        assert arrived, text
+        [event] = events_of(parse_sse(text))
+        assert event["data"]["share"]["id"] == share_id
+        assert_one_short_warning(logs, "create_share", "trying once more")
+    finally:
+        readers.pop().join(timeout=15)  # the stream ends before its database goes
 
 
 @pytest.mark.postgres

@@ -7,7 +7,6 @@ These tests read the raw bytes of every file in the instance folder.
 
 from __future__ import annotations
 
-import queue
 import secrets
 import sqlite3
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from factories import make_storytime
+from live_support import read_stream
 
 from storytime.extensions import db
 from storytime.models import FollowUp, Share, Storytime, now_utc
@@ -149,19 +149,8 @@ def test_a_delete_while_a_live_stream_is_open_leaves_no_text_in_any_file(
     app, client, librarian, code
 ):
     st = storytime_id(app, code)
-    chunks: queue.Queue = queue.Queue()
-
-    def read_stream():
-        try:
-            response = librarian.get(f"/api/v1/storytimes/{st}/stream", buffered=False)
-            for chunk in response.response:
-                chunks.put(chunk.decode() if isinstance(chunk, bytes) else chunk)
-            response.close()
-        finally:
-            chunks.put(None)
-
-    reader = threading.Thread(target=read_stream, daemon=True)
-    reader.start()
+    readers: list[threading.Thread] = []
+    chunks = read_stream(librarian, f"/api/v1/storytimes/{st}/stream", readers)
     try:
         assert "live stream" in chunks.get(timeout=WAIT)
         text = marker()
@@ -173,7 +162,7 @@ def test_a_delete_while_a_live_stream_is_open_leaves_no_text_in_any_file(
         assert "share.deleted" in chunks.get(timeout=WAIT)
         assert files_holding(app, text) == []
     finally:
-        reader.join(timeout=30)
+        readers.pop().join(timeout=30)
 
 
 def test_a_delete_while_another_reader_holds_a_snapshot_erases_once_it_ends(app, client, code):

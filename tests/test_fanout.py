@@ -17,7 +17,7 @@ import pytest
 from factories import make_storytime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from live_support import events_of, parse_sse, post_share
+from live_support import events_of, parse_sse, post_share, read_stream
 from sqlalchemy import event as sa_event
 
 from storytime.events import notifier_for
@@ -72,26 +72,6 @@ def log_reads(app) -> Iterator[list[str]]:
     sa_event.remove(engine, "before_cursor_execute", record)
 
 
-def follow(threads, client, url: str, **kwargs) -> queue.Queue:
-    """Read the stream at `url` in a thread; each chunk's text arrives on the queue."""
-    chunks: queue.Queue = queue.Queue()
-
-    def run():
-        try:
-            response = client.get(url, buffered=False, **kwargs)
-            assert response.status_code == 200
-            for chunk in response.response:
-                chunks.put(chunk.decode())
-            response.close()
-        finally:
-            chunks.put(None)
-
-    thread = threading.Thread(target=run, daemon=True)
-    threads.append(thread)
-    thread.start()
-    return chunks
-
-
 def chunk_with(chunks: queue.Queue, needle: str | int) -> str:
     """Return the first chunk containing `needle`, or an event about share `needle` (an id)."""
     while True:
@@ -130,9 +110,9 @@ def test_a_rooms_streams_get_the_same_bytes_from_one_read_per_wake(app, staff, t
     for _ in range(4):
         client = app.test_client()
         staff.login(client, email)
-        dashboards.append(follow(threads, client, url))
+        dashboards.append(read_stream(client, url, threads))
     displays = [
-        follow(threads, app.test_client(), f"{url}?token={storytime.display_token}")
+        read_stream(app.test_client(), f"{url}?token={storytime.display_token}", threads)
         for _ in range(4)
     ]
     # A first share brings every stream past its first read, to waiting on the doorbell.

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 
 import pytest
 from factories import make_storytime
-from live_support import events_of, parse_sse, post_share
+from live_support import WAIT, events_of, parse_sse, post_share, read_stream, wait_for
 
 from storytime.live.feed import DISPLAY, STAFF
 from storytime.live.stream import event_stream
-
-WAIT = 10  # seconds a test waits for a frame before failing (never reached when it works)
 
 
 @pytest.fixture
@@ -26,47 +23,10 @@ _readers: list[threading.Thread] = []
 
 @pytest.fixture(autouse=True)
 def _join_readers(app):
-    """Let every stream a test opened run to its end before the app's engine is disposed.
-
-    A reader left running would open a fresh connection after teardown and leak it.
-    """
+    """Let every stream a test opened run to its end before the app's engine is disposed."""
     yield
     while _readers:
         _readers.pop().join(timeout=30)
-
-
-def read_in_thread(client, url, **kwargs) -> queue.Queue:
-    """Open a stream in a thread; its chunks arrive on the queue, then None at the end."""
-    chunks: queue.Queue = queue.Queue()
-
-    def run():
-        try:
-            response = client.get(url, buffered=False, **kwargs)
-            chunks.put(("status", response.status_code))
-            for chunk in response.response:
-                chunks.put(chunk.decode() if isinstance(chunk, bytes) else chunk)
-            response.close()
-        finally:
-            chunks.put(None)
-
-    reader = threading.Thread(target=run, daemon=True)
-    _readers.append(reader)
-    reader.start()
-    return chunks
-
-
-def wait_for(chunks: queue.Queue, predicate) -> tuple[str, bool]:
-    """Read chunks until `predicate(text so far)` holds or the stream ends; return the text."""
-    text = ""
-    while True:
-        chunk = chunks.get(timeout=WAIT)
-        if chunk is None:
-            return text, False
-        if isinstance(chunk, tuple):
-            continue
-        text += chunk
-        if predicate(text):
-            return text, True
 
 
 def test_generator_sends_a_first_comment_then_each_new_event(app):
@@ -105,7 +65,7 @@ def test_generator_ends_after_its_time_so_browsers_reconnect(app):
 def test_a_posted_share_reaches_an_open_stream(app, client, staff):
     storytime_id = make_storytime(app).id
     staff.signed_in(client)
-    chunks = read_in_thread(client, f"/api/v1/storytimes/{storytime_id}/stream")
+    chunks = read_stream(client, f"/api/v1/storytimes/{storytime_id}/stream", _readers)
     text, ok = wait_for(chunks, lambda t: "live stream" in t)
     assert ok, "the first comment did not arrive at once"
     share_id = post_share(app, storytime_id, "question", "Is there storytime in May?")
@@ -180,7 +140,9 @@ def test_rotating_the_display_token_ends_the_open_display_stream(app, client, st
     staff.signed_in(client)
     app.config["STREAM_MAX_SECONDS"] = 30
     screen = app.test_client()
-    chunks = read_in_thread(screen, f"/api/v1/storytimes/{storytime_id}/stream?token={token}")
+    chunks = read_stream(
+        screen, f"/api/v1/storytimes/{storytime_id}/stream?token={token}", _readers
+    )
     _text, ok = wait_for(chunks, lambda t: "live stream" in t)
     assert ok
     response = client.post(f"/api/v1/storytimes/{storytime_id}/display-token")
